@@ -1,0 +1,6 @@
+DROP TABLE api_keys;
+DROP TABLE deleted_incidents;
+DROP TABLE incident_sources;
+DROP TABLE sources;
+DROP TABLE incident_perpetrators;
+DROP TABLE incidents;

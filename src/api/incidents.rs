@@ -1,0 +1,305 @@
+//! `/v1/incidents`: list, read, create, change and delete incidents.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use diesel::Connection;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::auth::Caller;
+use super::{parse_json, AppState};
+use crate::db::incidents as store;
+use crate::db::keys::Role;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult, Problem};
+use crate::model::incident::{Incident, NewIncident};
+use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
+use crate::query::filter::FilterParams;
+use crate::query::page::PageParams;
+use crate::query::{self, Filter, Page, Params};
+
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(list_incidents)
+        .service(get_incident)
+        .service(create_incident)
+        .service(patch_incident)
+        .service(delete_incident);
+}
+
+/// A page of incidents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentPage {
+    pub data: Vec<Incident>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
+    /// The number of matching incidents, with `count=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 1)]
+    pub total: Option<i64>,
+}
+
+/// List incidents matching the filters, newest first by default, with cursor pagination.
+#[utoipa::path(
+    tag = "incidents",
+    params(FilterParams, PageParams),
+    responses(
+        (status = 200, description = "A page of incidents; `Link: <...>; rel=\"next\"` points to the next", body = IncidentPage),
+        (status = 400, description = "A parameter is invalid; the problem names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/incidents")]
+async fn list_incidents(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> AppResult<HttpResponse> {
+    let mut params = Params::parse(req.query_string())?;
+    let filter = Filter::parse(&mut params)?;
+    let page = Page::parse(&mut params)?;
+    params.finish()?;
+    let listing = state
+        .run(move |conn| Ok(query::list(conn, &filter, &page)?))
+        .await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &listing.next_cursor {
+        response.insert_header((header::LINK, next_link(&req, cursor)));
+    }
+    Ok(response.json(IncidentPage {
+        data: listing.incidents,
+        next_cursor: listing.next_cursor,
+        total: listing.total,
+    }))
+}
+
+/// The request's URL with `cursor` replaced.
+fn next_link(req: &HttpRequest, cursor: &str) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    pairs.retain(|(name, _)| name != "cursor");
+    pairs.push(("cursor".into(), cursor.into()));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("<{}?{query}>; rel=\"next\"", req.path())
+}
+
+/// One incident. The `ETag` is its version, for `If-Match` on PATCH and DELETE.
+#[utoipa::path(
+    tag = "incidents",
+    params(("id" = i64, Path, description = "Incident id", example = 1042)),
+    responses(
+        (status = 200, description = "The incident", body = Incident, headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/incidents/{id}")]
+async fn get_incident(
+    path: web::Path<i64>,
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let incident = state.run(move |conn| find(conn, id)).await?;
+    Ok(with_etag(HttpResponse::Ok(), &incident))
+}
+
+/// Create an incident. Needs an editor key.
+#[utoipa::path(
+    tag = "incidents",
+    request_body(content = NewIncident, description = "The incident; `dataset` defaults to `manual`"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = Incident,
+            headers(("Location" = String, description = "URL of the new incident"), ("ETag" = String, description = "The version, quoted"))),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An incident with this dataset and external_id exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named by its JSON path", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/incidents")]
+async fn create_incident(
+    body: web::Bytes,
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<HttpResponse> {
+    caller.require(Role::Editor)?;
+    let valid = validated(parse_json(&body)?)?;
+    let incident = state
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                if let Some(external_id) = &valid.input.external_id {
+                    if store::find_id(conn, &valid.dataset, external_id)?.is_some() {
+                        return Err(AppError::Conflict(format!(
+                            "dataset {:?} already has an incident with external_id {external_id:?}",
+                            valid.dataset
+                        )));
+                    }
+                }
+                let id = store::insert(conn, &valid)?;
+                find(conn, id)
+            })
+        })
+        .await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/v1/incidents/{}", incident.id)));
+    Ok(with_etag(response, &incident))
+}
+
+/// Change an incident with a JSON merge patch (RFC 7396): fields given replace, `null`
+/// removes, arrays are replaced whole. `If-Match` with the `ETag` guards against lost
+/// updates. Needs an editor key.
+#[utoipa::path(
+    tag = "incidents",
+    params(
+        ("id" = i64, Path, description = "Incident id", example = 1042),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on", example = "\"1\""),
+    ),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        example = json!({"casualties": {"killed": {"high": 10}}, "perpetrators": [{"name": "Islamic State", "claim": "claimed"}]})),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed incident", body = Incident, headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The change collides with another incident's dataset and external_id", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The patched incident is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/incidents/{id}")]
+async fn patch_incident(
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<HttpResponse> {
+    caller.require(Role::Editor)?;
+    let id = path.into_inner();
+    let patch: Value = parse_json(&body)?;
+    if !patch.is_object() {
+        return Err(AppError::field("", "a merge patch must be a JSON object"));
+    }
+    let expected = if_match(&req)?;
+    let incident = state
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let current = find(conn, id)?;
+                check_version(&current, expected.as_deref())?;
+                let valid = validated(patched(&current, &patch)?)?;
+                let taken = match &valid.input.external_id {
+                    Some(external_id) => store::find_id(conn, &valid.dataset, external_id)?
+                        .filter(|other| *other != id),
+                    None => None,
+                };
+                if taken.is_some() {
+                    return Err(AppError::Conflict(
+                        "another incident has this dataset and external_id".into(),
+                    ));
+                }
+                store::replace(conn, id, current.version, &valid)?.ok_or(
+                    AppError::PreconditionFailed {
+                        current: current.version + 1,
+                        expected: current.version.to_string(),
+                    },
+                )?;
+                find(conn, id)
+            })
+        })
+        .await?;
+    Ok(with_etag(HttpResponse::Ok(), &incident))
+}
+
+/// Delete an incident; it then appears in the change feed of deletions. `If-Match` is
+/// honoured. Needs an editor key.
+#[utoipa::path(
+    tag = "incidents",
+    params(
+        ("id" = i64, Path, description = "Incident id", example = 1042),
+        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on", example = "\"1\""),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/incidents/{id}")]
+async fn delete_incident(
+    req: HttpRequest,
+    path: web::Path<i64>,
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<HttpResponse> {
+    caller.require(Role::Editor)?;
+    let id = path.into_inner();
+    let expected = if_match(&req)?;
+    state
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let current = find(conn, id)?;
+                check_version(&current, expected.as_deref())?;
+                Ok(store::delete(conn, id)?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn find(conn: &mut DbConnection, id: i64) -> AppResult<Incident> {
+    store::find(conn, id)?.ok_or_else(|| AppError::NotFound(format!("incident {id}")))
+}
+
+fn validated(input: NewIncident) -> AppResult<ValidIncident> {
+    validate(input, DEFAULT_DATASET).map_err(AppError::InvalidBody)
+}
+
+/// `current` with the merge patch applied, read back as input.
+fn patched(current: &Incident, patch: &Value) -> AppResult<NewIncident> {
+    let mut document =
+        serde_json::to_value(current.to_input()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let location = patch.get("location");
+    // A new country name must not be overridden by the code of the old country.
+    if location.is_some_and(|l| l.get("country").is_some() && l.get("country_code").is_none()) {
+        document["location"]["country_code"] = Value::Null;
+    }
+    json_patch::merge(&mut document, patch);
+    parse_json(document.to_string().as_bytes())
+}
+
+/// The version named by `If-Match`, if the header is present (`*` matches any).
+fn if_match(req: &HttpRequest) -> AppResult<Option<String>> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| AppError::parameter("If-Match", "not readable"))?;
+    let tag = text.trim().trim_start_matches("W/").trim_matches('"');
+    Ok((tag != "*").then(|| tag.to_string()))
+}
+
+fn check_version(current: &Incident, expected: Option<&str>) -> AppResult<()> {
+    match expected {
+        Some(tag) if tag != current.version.to_string() => Err(AppError::PreconditionFailed {
+            current: current.version,
+            expected: tag.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn with_etag(mut response: actix_web::HttpResponseBuilder, incident: &Incident) -> HttpResponse {
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", incident.version)) {
+        response.insert_header((header::ETAG, value));
+    }
+    response.json(incident)
+}

@@ -1,0 +1,117 @@
+//! Storage: one connection type over SQLite and PostgreSQL, the pool, and the embedded
+//! migrations. Everything backend-specific lives in this module.
+
+pub mod incidents;
+pub mod keys;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+
+/// The diesel backend of `DbConnection`: queries written against it run on either database.
+pub type Db = <DbConnection as Connection>::Backend;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which database a URL names: `postgres://` / `postgresql://`, else a SQLite file
+/// (`sqlite://PATH` or a bare path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// The URL as the driver wants it: diesel's SQLite driver takes a plain path.
+fn driver_url(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// Per-connection settings. SQLite: WAL so readers never wait for the writer, a busy timeout
+/// so concurrent writers queue instead of failing with "database is locked", foreign keys on.
+#[derive(Debug)]
+struct ConnectionSettings;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(sqlite) = conn {
+            sqlite
+                .batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; \
+                     PRAGMA temp_store = MEMORY;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens a single connection (CLI commands, migrations).
+pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
+    let mut conn = DbConnection::establish(driver_url(url))?;
+    ConnectionSettings
+        .on_acquire(&mut conn)
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
+}
+
+/// Runs the pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), String> {
+    let migrations = match conn {
+        DbConnection::Postgres(_) => POSTGRES_MIGRATIONS,
+        DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    };
+    conn.run_pending_migrations(migrations)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Migrates the database, then opens a pool of `size` connections.
+pub fn open_pool(url: &str, size: u32) -> Result<DbPool, String> {
+    let mut conn = connect(url).map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
+    run_migrations(&mut conn)?;
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .connection_customizer(Box::new(ConnectionSettings))
+        .build(ConnectionManager::new(driver_url(url)))
+        .map_err(|e| format!("cannot open a pool on {}: {e}", redact(url)))
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

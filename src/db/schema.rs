@@ -1,0 +1,100 @@
+//! The one schema for both backends (see `migrations/sqlite` and `migrations/postgres`).
+
+diesel::table! {
+    incidents (id) {
+        id -> BigInt,
+        dataset -> Text,
+        external_id -> Nullable<Text>,
+        occurred_on -> Date,
+        occurred_until -> Nullable<Date>,
+        date_precision -> Text,
+        event_type -> Nullable<Text>,
+        sub_event_type -> Nullable<Text>,
+        description -> Nullable<Text>,
+        country_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+        region -> Nullable<Text>,
+        subregion -> Nullable<Text>,
+        source_region -> Nullable<Text>,
+        admin1 -> Nullable<Text>,
+        admin2 -> Nullable<Text>,
+        place -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        geo_precision -> Nullable<Text>,
+        killed_low -> Nullable<Integer>,
+        killed_best -> Nullable<Integer>,
+        killed_high -> Nullable<Integer>,
+        injured_low -> Nullable<Integer>,
+        injured_best -> Nullable<Integer>,
+        injured_high -> Nullable<Integer>,
+        attributes -> Text,
+        search_text -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incident_perpetrators (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        claim -> Text,
+    }
+}
+
+diesel::table! {
+    sources (id) {
+        id -> BigInt,
+        identity -> Text,
+        url -> Nullable<Text>,
+        title -> Nullable<Text>,
+        publisher -> Nullable<Text>,
+        published_on -> Nullable<Date>,
+        excerpt -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    incident_sources (incident_id, position) {
+        incident_id -> BigInt,
+        source_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    deleted_incidents (id) {
+        id -> BigInt,
+        dataset -> Text,
+        external_id -> Nullable<Text>,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(incident_perpetrators -> incidents (incident_id));
+diesel::joinable!(incident_sources -> incidents (incident_id));
+diesel::joinable!(incident_sources -> sources (source_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    incidents,
+    incident_perpetrators,
+    sources,
+    incident_sources,
+    deleted_incidents,
+    api_keys,
+);

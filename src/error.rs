@@ -1,0 +1,244 @@
+//! The one error type of the service, rendered as RFC 9457 `application/problem+json`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::import::RowError;
+
+/// A problem with one field of a request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field.
+    #[schema(example = "location.latitude")]
+    pub field: String,
+    #[schema(example = "must be between -90 and 90, got 91")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid parameter `{parameter}`: {message}")]
+    InvalidParameter {
+        parameter: String,
+        message: String,
+        suggestions: Vec<String>,
+    },
+    #[error("invalid request body: {}", describe(.0))]
+    InvalidBody(Vec<FieldError>),
+    #[error("the import has invalid rows; nothing was written")]
+    InvalidRows(Vec<RowError>),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("this operation needs the {0} role")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the resource is at version {current}, not {expected}")]
+    PreconditionFailed { current: i32, expected: String },
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the database is not reachable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    pub fn parameter(parameter: &str, message: impl Into<String>) -> Self {
+        AppError::InvalidParameter {
+            parameter: parameter.to_string(),
+            message: message.into(),
+            suggestions: Vec::new(),
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::InvalidBody(vec![FieldError::new(field, message)])
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::InvalidParameter { .. } => "Invalid parameter",
+            AppError::InvalidBody(_) => "Invalid request body",
+            AppError::InvalidRows(_) => "Invalid import rows",
+            AppError::Unauthorized(_) => "Unauthorized",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::NotFound(_) => "Not found",
+            AppError::Conflict(_) => "Conflict",
+            AppError::PreconditionFailed { .. } => "Precondition failed",
+            AppError::PayloadTooLarge(_) => "Payload too large",
+            AppError::Unavailable => "Service unavailable",
+            AppError::Internal(_) => "Internal server error",
+        }
+    }
+
+    /// The problem document for this error. Internal details are logged, never sent.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let mut problem = Problem {
+            kind: format!(
+                "https://incidentdb.dev/problems/{}",
+                self.title().to_lowercase().replace(' ', "-")
+            ),
+            title: self.title().to_string(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            parameter: None,
+            suggestions: None,
+            errors: None,
+        };
+        match self {
+            AppError::InvalidParameter {
+                parameter,
+                suggestions,
+                ..
+            } => {
+                problem.parameter = Some(parameter.clone());
+                problem.suggestions = (!suggestions.is_empty()).then(|| suggestions.clone());
+            }
+            AppError::InvalidBody(errors) => {
+                problem.errors = Some(
+                    errors
+                        .iter()
+                        .map(|e| ProblemItem {
+                            line: None,
+                            field: e.field.clone(),
+                            message: e.message.clone(),
+                        })
+                        .collect(),
+                );
+            }
+            AppError::InvalidRows(errors) => {
+                problem.errors = Some(
+                    errors
+                        .iter()
+                        .map(|e| ProblemItem {
+                            line: Some(e.line),
+                            field: e.field.clone(),
+                            message: e.message.clone(),
+                        })
+                        .collect(),
+                );
+            }
+            _ => {}
+        }
+        problem
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://incidentdb.dev/problems/invalid-parameter",
+    "title": "Invalid parameter",
+    "status": 400,
+    "detail": "invalid parameter `country`: unknown country \"Afganistan\"",
+    "parameter": "country",
+    "suggestions": ["Afghanistan"]
+}))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The query or path parameter at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// The closest known values, for an unknown name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<Vec<String>>,
+    /// Every invalid field (request bodies) or row (imports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemItem>>,
+}
+
+/// One invalid field; `line` is set for import rows.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProblemItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 7)]
+    pub line: Option<u64>,
+    #[schema(example = "location.latitude")]
+    pub field: String,
+    #[schema(example = "must be between -90 and 90, got 91")]
+    pub message: String,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            AppError::InvalidBody(_) | AppError::InvalidRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        if let AppError::Unauthorized(_) = self {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => AppError::NotFound("resource".into()),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::Conflict(format!("a conflicting row exists: {}", info.message()))
+            }
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        tracing::warn!(%error, "no database connection");
+        AppError::Unavailable
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,55 @@
+//! Finding incidents: the one filter type, sorting and pagination, and the queries that run them.
+
+pub mod filter;
+pub mod page;
+pub mod params;
+
+use diesel::prelude::*;
+
+use crate::db::incidents::{assemble, IncidentRow};
+use crate::db::schema::incidents;
+use crate::db::DbConnection;
+use crate::model::incident::Incident;
+pub use filter::Filter;
+pub use page::Page;
+pub use params::Params;
+
+/// One page of incidents and the cursor of the next.
+#[derive(Debug)]
+pub struct Listing {
+    pub incidents: Vec<Incident>,
+    pub next_cursor: Option<String>,
+    pub total: Option<i64>,
+}
+
+/// The page of incidents that `filter` and `page` select.
+pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResult<Listing> {
+    let mut rows: Vec<IncidentRow> = page
+        .apply(filter.apply(incidents::table.into_boxed()))
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    let more = rows.len() as i64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let next_cursor = match rows.last() {
+        Some(last) if more => Some(page.cursor_after(last.id, last.occurred_on, last.killed_best)),
+        _ => None,
+    };
+    let total = if page.count {
+        Some(count(conn, filter)?)
+    } else {
+        None
+    };
+    Ok(Listing {
+        incidents: assemble(conn, rows)?,
+        next_cursor,
+        total,
+    })
+}
+
+/// How many incidents match `filter`.
+pub fn count(conn: &mut DbConnection, filter: &Filter) -> QueryResult<i64> {
+    filter
+        .apply(incidents::table.into_boxed())
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,251 @@
+//! Sorting and keyset pagination of the incident list. A cursor holds the sort key and id of
+//! the last row served, so pages stay stable while rows are inserted.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::filter::IncidentQuery;
+use super::params::Params;
+use crate::db::schema::incidents;
+use crate::error::AppResult;
+
+/// Paging and ordering of `GET /v1/incidents`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; `Page::parse` reads them
+pub struct PageParams {
+    /// Order of the rows; ties are broken by id in the same direction. `-killed` puts
+    /// incidents with unknown killed last.
+    #[param(inline, example = "-occurred_on")]
+    sort: Option<Sort>,
+    /// Rows per page, 1 to 1000.
+    #[param(minimum = 1, maximum = 1000, example = 100)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Also return `total`, the number of matching incidents.
+    #[param(example = true)]
+    count: Option<bool>,
+}
+
+/// The orders the list can be sorted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+pub enum Sort {
+    #[default]
+    #[serde(rename = "-occurred_on")]
+    NewestFirst,
+    #[serde(rename = "occurred_on")]
+    OldestFirst,
+    #[serde(rename = "-killed")]
+    MostKilledFirst,
+    #[serde(rename = "killed")]
+    LeastKilledFirst,
+    #[serde(rename = "id")]
+    Id,
+}
+
+impl Sort {
+    const ALL: [(&'static str, Sort); 5] = [
+        ("-occurred_on", Sort::NewestFirst),
+        ("occurred_on", Sort::OldestFirst),
+        ("-killed", Sort::MostKilledFirst),
+        ("killed", Sort::LeastKilledFirst),
+        ("id", Sort::Id),
+    ];
+
+    fn name(self) -> &'static str {
+        Sort::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("id")
+    }
+
+    fn descending(self) -> bool {
+        matches!(self, Sort::NewestFirst | Sort::MostKilledFirst)
+    }
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cursor {
+    Date(NaiveDate, i64),
+    Killed(i32, i64),
+    Id(i64),
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub sort: Sort,
+    pub limit: i64,
+    pub cursor: Option<Cursor>,
+    pub count: bool,
+}
+
+/// Unknown killed sorts as -1: below every known count.
+const KILLED_KEY: &str = "COALESCE(killed_best, -1)";
+
+impl Page {
+    pub fn parse(params: &mut Params) -> AppResult<Page> {
+        let sort = params
+            .take_parsed("sort", |text| {
+                Sort::ALL
+                    .iter()
+                    .find(|(name, _)| *name == text)
+                    .map(|(_, sort)| *sort)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = Sort::ALL.iter().map(|(n, _)| *n).collect();
+                        format!(
+                            "unknown sort {text:?}; expected one of {}",
+                            names.join(", ")
+                        )
+                    })
+            })?
+            .unwrap_or_default();
+        let limit = params
+            .take_parsed("limit", |text| {
+                text.parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| format!("expected an integer from 1 to 1000, got {text:?}"))
+            })?
+            .unwrap_or(100);
+        let cursor = params.take_parsed("cursor", |text| decode_cursor(text, sort))?;
+        let count = params
+            .take_parsed("count", |text| match text {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(format!("expected true or false, got {text:?}")),
+            })?
+            .unwrap_or(false);
+        Ok(Page {
+            sort,
+            limit,
+            cursor,
+            count,
+        })
+    }
+
+    /// `query` ordered, started after the cursor, and limited to one row more than the page
+    /// (the extra row tells whether there is a next page).
+    pub fn apply(&self, query: IncidentQuery) -> IncidentQuery {
+        let query = self.after_cursor(self.order(query));
+        query.limit(self.limit + 1)
+    }
+
+    /// `query` in this sort's order, without paging: what the exports stream.
+    pub fn order(&self, query: IncidentQuery) -> IncidentQuery {
+        match self.sort {
+            Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
+            Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
+            Sort::MostKilledFirst => {
+                query.order((sql::<Integer>(KILLED_KEY).desc(), incidents::id.desc()))
+            }
+            Sort::LeastKilledFirst => {
+                query.order((sql::<Integer>(KILLED_KEY).asc(), incidents::id.asc()))
+            }
+            Sort::Id => query.order(incidents::id.asc()),
+        }
+    }
+
+    fn after_cursor(&self, query: IncidentQuery) -> IncidentQuery {
+        let descending = self.sort.descending();
+        match self.cursor.clone() {
+            None => query,
+            Some(Cursor::Id(id)) => query.filter(incidents::id.gt(id)),
+            Some(Cursor::Date(date, id)) if descending => query.filter(
+                incidents::occurred_on
+                    .lt(date)
+                    .or(incidents::occurred_on.eq(date).and(incidents::id.lt(id))),
+            ),
+            Some(Cursor::Date(date, id)) => query.filter(
+                incidents::occurred_on
+                    .gt(date)
+                    .or(incidents::occurred_on.eq(date).and(incidents::id.gt(id))),
+            ),
+            Some(Cursor::Killed(killed, id)) => {
+                let (beyond, tie) = if descending { ("<", "<") } else { (">", ">") };
+                query.filter(
+                    sql::<Bool>(&format!("({KILLED_KEY} {beyond} "))
+                        .bind::<Integer, _>(killed)
+                        .sql(&format!(" OR ({KILLED_KEY} = "))
+                        .bind::<Integer, _>(killed)
+                        .sql(&format!(" AND id {tie} "))
+                        .bind::<BigInt, _>(id)
+                        .sql("))"),
+                )
+            }
+        }
+    }
+
+    /// The cursor that continues after `last`.
+    pub fn cursor_after(
+        &self,
+        id: i64,
+        occurred_on: NaiveDate,
+        killed_best: Option<i32>,
+    ) -> String {
+        let key = match self.sort {
+            Sort::NewestFirst | Sort::OldestFirst => occurred_on.to_string(),
+            Sort::MostKilledFirst | Sort::LeastKilledFirst => killed_best.unwrap_or(-1).to_string(),
+            Sort::Id => String::new(),
+        };
+        URL_SAFE_NO_PAD.encode(format!("{}|{key}|{id}", self.sort.name()))
+    }
+}
+
+fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, String> {
+    let invalid =
+        || "not a cursor of this list; pass next_cursor unchanged, with the same sort".to_string();
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let decoded = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let mut parts = decoded.splitn(3, '|');
+    let (Some(name), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    if name != sort.name() {
+        return Err(invalid());
+    }
+    let id: i64 = id.parse().map_err(|_| invalid())?;
+    match sort {
+        Sort::NewestFirst | Sort::OldestFirst => key
+            .parse()
+            .map(|date| Cursor::Date(date, id))
+            .map_err(|_| invalid()),
+        Sort::MostKilledFirst | Sort::LeastKilledFirst => key
+            .parse()
+            .map(|killed| Cursor::Killed(killed, id))
+            .map_err(|_| invalid()),
+        Sort::Id => Ok(Cursor::Id(id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_belong_to_their_sort() {
+        let page = Page {
+            sort: Sort::MostKilledFirst,
+            limit: 10,
+            cursor: None,
+            count: false,
+        };
+        let date = NaiveDate::from_ymd_opt(2020, 11, 21).unwrap();
+        let text = page.cursor_after(42, date, None);
+        assert_eq!(
+            decode_cursor(&text, Sort::MostKilledFirst),
+            Ok(Cursor::Killed(-1, 42))
+        );
+        assert!(decode_cursor(&text, Sort::NewestFirst).is_err());
+        assert!(decode_cursor("garbage!", Sort::Id).is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! The raw query string, taken apart once so every parameter is read by name exactly once and
+//! a parameter nobody reads (a typo such as `contry`) is an error, not a silent no-op.
+
+use crate::error::{AppError, AppResult};
+use crate::model::country::suggest;
+
+/// Query parameters not yet read.
+#[derive(Debug, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+    known: Vec<&'static str>,
+}
+
+impl Params {
+    /// Parses `a=1&b=2`. Repeated parameters are joined with commas (`country=AF&country=IQ`
+    /// means `country=AF,IQ`).
+    pub fn parse(query: &str) -> AppResult<Params> {
+        let raw: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| {
+            AppError::parameter("query", format!("cannot read the query string: {e}"))
+        })?;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (name, value) in raw {
+            match pairs.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, joined)) => {
+                    joined.push(',');
+                    joined.push_str(&value);
+                }
+                None => pairs.push((name, value)),
+            }
+        }
+        Ok(Params {
+            pairs,
+            known: Vec::new(),
+        })
+    }
+
+    /// The value of `name`, trimmed; empty values count as absent.
+    pub fn take(&mut self, name: &'static str) -> Option<String> {
+        self.known.push(name);
+        let index = self.pairs.iter().position(|(n, _)| n == name)?;
+        let value = self.pairs.remove(index).1.trim().to_string();
+        (!value.is_empty()).then_some(value)
+    }
+
+    /// The comma-separated values of `name`, trimmed, without empty items.
+    pub fn take_list(&mut self, name: &'static str) -> Vec<String> {
+        self.take(name).map(|v| split_list(&v)).unwrap_or_default()
+    }
+
+    /// `name` parsed with `parse`, whose error message names what was wrong.
+    pub fn take_parsed<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> AppResult<Option<T>> {
+        self.take(name)
+            .map(|v| parse(&v).map_err(|message| AppError::parameter(name, message)))
+            .transpose()
+    }
+
+    /// Fails on the first parameter that no one read.
+    pub fn finish(self) -> AppResult<()> {
+        match self.pairs.into_iter().next() {
+            None => Ok(()),
+            Some((name, _)) => Err(AppError::InvalidParameter {
+                suggestions: suggest(&name, self.known.iter().map(|k| k.to_string())),
+                message: format!("unknown parameter; known: {}", self.known.join(", ")),
+                parameter: name,
+            }),
+        }
+    }
+}
+
+pub fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
+}
