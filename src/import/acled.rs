@@ -1,7 +1,285 @@
+//! ACLED export CSV (the 2020 layout; columns are found by name, so later layouts read too).
+//!
+//! `actor1` and the `;`-separated `assoc_actor_1` become perpetrators with claim `attributed`
+//! (ACLED codes actor 1 as the side that acted); `actor2` is the other side and stays in
+//! `attributes`. `fatalities` is ACLED's single conservative count: it becomes `killed.best`,
+//! with `low`/`high` and all of `injured` unknown.
+
 use std::io::Read;
 
-use super::Row;
+use super::csv_rows::{self, Fields, Layout};
+use super::{Row, RowError};
+use crate::model::incident::{
+    Bounds, Casualties, Claim, DatePrecision, GeoPrecision, NewIncident, NewLocation, Source,
+};
 
-pub fn rows<R: Read>(_input: R) -> impl Iterator<Item = Row> {
-    std::iter::empty()
+static LAYOUT: Layout = Layout {
+    required: &[
+        "event_id_cnty",
+        "event_date",
+        "time_precision",
+        "event_type",
+        "sub_event_type",
+        "actor1",
+        "assoc_actor_1",
+        "region",
+        "country",
+        "admin1",
+        "admin2",
+        "location",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "source",
+        "notes",
+        "fatalities",
+    ],
+    optional: &["iso3"],
+};
+
+/// `9-May-20` (spreadsheet re-save), `2020-05-09` (API), `09 May 2020` (export tool).
+const DATE_FORMATS: &[&str] = &["%d-%b-%y", "%Y-%m-%d", "%d %B %Y"];
+
+const TIME_PRECISION: &[(&str, DatePrecision)] = &[
+    ("1", DatePrecision::Day),
+    ("2", DatePrecision::Week),
+    ("3", DatePrecision::Month),
+];
+
+const GEO_PRECISION: &[(&str, GeoPrecision)] = &[
+    ("1", GeoPrecision::Place),
+    ("2", GeoPrecision::Near),
+    ("3", GeoPrecision::Admin1),
+];
+
+/// The incidents of an ACLED CSV file, one per record.
+pub fn rows<R: Read>(input: R) -> impl Iterator<Item = Row> {
+    csv_rows::rows(input, &LAYOUT, parse)
+}
+
+fn parse(f: &Fields) -> Result<NewIncident, RowError> {
+    Ok(NewIncident {
+        dataset: None,
+        external_id: f.text("event_id_cnty"),
+        occurred_on: f.required_date("event_date", DATE_FORMATS)?,
+        occurred_until: None,
+        date_precision: f
+            .code("time_precision", TIME_PRECISION)?
+            .unwrap_or_default(),
+        event_type: f.text("event_type"),
+        sub_event_type: f.text("sub_event_type"),
+        description: f.text("notes"),
+        location: location(f)?,
+        casualties: Casualties {
+            killed: Bounds {
+                best: f.count("fatalities")?,
+                ..Bounds::default()
+            },
+            injured: Bounds::default(),
+        },
+        perpetrators: csv_rows::perpetrators(
+            std::iter::once(f.raw("actor1"))
+                .chain(csv_rows::split_list(f.raw("assoc_actor_1")))
+                .map(|name| (name, Claim::Attributed)),
+        ),
+        sources: csv_rows::split_list(f.raw("source"))
+            .into_iter()
+            .map(|name| Source {
+                publisher: Some(name.to_string()),
+                ..Source::default()
+            })
+            .collect(),
+        attributes: f.attributes(),
+    })
+}
+
+fn location(f: &Fields) -> Result<NewLocation, RowError> {
+    Ok(NewLocation {
+        country_code: f.text("iso3"),
+        country: f.text("country"),
+        source_region: f.text("region"),
+        admin1: f.text("admin1"),
+        admin2: f.text("admin2"),
+        place: f.text("location"),
+        latitude: f.coordinate("latitude", 90.0)?,
+        longitude: f.coordinate("longitude", 180.0)?,
+        geo_precision: f.code("geo_precision", GEO_PRECISION)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+    use std::path::Path;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::model::incident::Perpetrator;
+
+    fn read(path: &str) -> Vec<Row> {
+        rows(File::open(path).expect("fixture")).collect()
+    }
+
+    fn ok(row: &Row) -> &NewIncident {
+        &row.as_ref().expect("valid row").1
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn sample_maps_every_field() {
+        let rows = read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/acled_sample.csv"
+        ));
+        assert_eq!(rows.len(), 4);
+        let lines: Vec<u64> = rows.iter().map(|r| r.as_ref().expect("valid").0).collect();
+        assert_eq!(lines, vec![2, 3, 4, 6]);
+        let first = ok(&rows[0]);
+        assert_eq!(first.external_id.as_deref(), Some("AFG90001"));
+        assert_eq!(first.dataset, None);
+        assert_eq!(first.occurred_on, date(2020, 5, 9));
+        assert_eq!(first.date_precision, DatePrecision::Day);
+        assert_eq!(
+            first.casualties.killed,
+            Bounds {
+                low: None,
+                best: Some(3),
+                high: None
+            }
+        );
+        assert_eq!(first.casualties.injured, Bounds::default());
+        let names: Vec<&str> = first.perpetrators.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, vec!["Alpha Front", "Beta Militia", "Gamma Youth"]);
+        assert!(first
+            .perpetrators
+            .iter()
+            .all(|p| p.claim == Claim::Attributed));
+        let publishers: Vec<_> = first.sources.iter().map(|s| s.publisher.clone()).collect();
+        assert_eq!(
+            publishers,
+            vec![Some("Daily Example".into()), Some("Radio Sample".into())]
+        );
+        assert_eq!(first.sources[0].title, None);
+        let loc = &first.location;
+        assert_eq!(loc.country_code.as_deref(), Some("AFG"));
+        assert_eq!(
+            loc.source_region.as_deref(),
+            Some("Caucasus and Central Asia")
+        );
+        assert_eq!(
+            (loc.latitude, loc.longitude),
+            (Some(34.5167), Some(69.1833))
+        );
+        assert_eq!(loc.place.as_deref(), Some("Kabul"));
+        assert_eq!(loc.geo_precision, Some(GeoPrecision::Place));
+        assert_eq!(first.attributes["actor2"], "Civilians (Afghanistan)");
+        assert_eq!(first.attributes["inter1"], "2");
+        assert_eq!(first.attributes["admin3"], "Central Kabul");
+        assert_eq!(first.attributes["source_scale"], "National");
+        assert!(!first.attributes.contains_key("assoc_actor_2"));
+        assert!(!first.attributes.contains_key("fatalities"));
+    }
+
+    #[test]
+    fn sample_reads_all_date_formats_precisions_and_multiline_notes() {
+        let rows = read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/acled_sample.csv"
+        ));
+        let second = ok(&rows[1]);
+        assert_eq!(second.occurred_on, date(2020, 5, 9));
+        assert_eq!(second.date_precision, DatePrecision::Week);
+        assert_eq!(second.casualties.killed.best, Some(0));
+        assert_eq!(second.location.geo_precision, Some(GeoPrecision::Near));
+        assert_eq!(second.location.admin2, None);
+        let third = ok(&rows[2]);
+        assert_eq!(third.occurred_on, date(2020, 5, 9));
+        assert_eq!(third.date_precision, DatePrecision::Month);
+        assert_eq!(third.location.geo_precision, Some(GeoPrecision::Admin1));
+        assert_eq!(
+            third.perpetrators,
+            vec![Perpetrator {
+                name: "Protesters (Kenya)".into(),
+                claim: Claim::Attributed
+            }]
+        );
+        let notes = third.description.as_deref().expect("notes");
+        assert!(notes.contains("\"no comment\"\r\nLater"), "{notes:?}");
+        assert_eq!(ok(&rows[3]).occurred_on, date(2020, 4, 27));
+    }
+
+    #[test]
+    fn broken_rows_are_reported_and_skipped() {
+        let rows = read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/acled_broken.csv"
+        ));
+        let outcome: Vec<Result<u64, (u64, String, String)>> = rows
+            .into_iter()
+            .map(|r| {
+                r.map(|(line, _)| line)
+                    .map_err(|e| (e.line, e.field, e.message))
+            })
+            .collect();
+        assert_eq!(
+            outcome,
+            vec![
+                Ok(2),
+                Err((3, "event_date".into(), "not a date: \"31-Feb-20\"".into())),
+                Ok(4),
+                Err((6, "latitude".into(), "not within -90..90: \"95.5\"".into())),
+                Err((7, "fatalities".into(), "negative count: \"-2\"".into())),
+                Err((8, "fatalities".into(), "not a count: \"two\"".into())),
+                Err((
+                    9,
+                    "time_precision".into(),
+                    "not one of 1, 2, 3: \"4\"".into()
+                )),
+                Ok(10),
+            ]
+        );
+    }
+
+    #[test]
+    fn dev_file_facts() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/datasets/acled_dev.csv"
+        );
+        if !Path::new(path).exists() {
+            return;
+        }
+        let rows = read(path);
+        assert_eq!(rows.last().map(|r| r.as_ref().expect("valid").0), Some(201));
+        let incidents: Vec<&NewIncident> = rows.iter().map(ok).collect();
+        assert_eq!(incidents.len(), 200);
+        let killed: i32 = incidents
+            .iter()
+            .filter_map(|i| i.casualties.killed.best)
+            .sum();
+        assert_eq!(killed, 130);
+        let afghan: Vec<_> = incidents
+            .iter()
+            .filter(|i| i.location.country_code.as_deref() == Some("AFG"))
+            .collect();
+        assert_eq!(afghan.len(), 15);
+        let afghan_killed: i32 = afghan.iter().filter_map(|i| i.casualties.killed.best).sum();
+        assert_eq!(afghan_killed, 36);
+        let southern_asia = incidents
+            .iter()
+            .filter(|i| i.location.source_region.as_deref() == Some("Southern Asia"))
+            .filter(|i| (date(2020, 5, 1)..=date(2020, 5, 7)).contains(&i.occurred_on))
+            .count();
+        assert_eq!(southern_asia, 14);
+        let first = incidents.iter().map(|i| i.occurred_on).min();
+        let last = incidents.iter().map(|i| i.occurred_on).max();
+        assert_eq!(
+            (first, last),
+            (Some(date(2020, 4, 27)), Some(date(2020, 5, 9)))
+        );
+    }
 }

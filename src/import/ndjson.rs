@@ -1,7 +1,196 @@
-use std::io::Read;
+//! NDJSON: one `NewIncident` JSON object a line, the same shape as `POST /v1/incidents`.
+//! Blank lines are skipped; a problem names the JSON path of the field at fault.
 
-use super::Row;
+use std::io::{BufRead, BufReader, Read};
 
-pub fn rows<R: Read>(_input: R) -> impl Iterator<Item = Row> {
-    std::iter::empty()
+use super::{Row, RowError};
+use crate::model::incident::NewIncident;
+
+/// The incidents of an NDJSON file, one per non-blank line.
+pub fn rows<R: Read>(input: R) -> impl Iterator<Item = Row> {
+    NdjsonRows {
+        input: BufReader::new(input),
+        buffer: Vec::new(),
+        line: 0,
+        done: false,
+    }
+}
+
+struct NdjsonRows<R> {
+    input: BufReader<R>,
+    buffer: Vec<u8>,
+    line: u64,
+    done: bool,
+}
+
+impl<R: Read> Iterator for NdjsonRows<R> {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        while !self.done {
+            self.buffer.clear();
+            match self.input.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => self.done = true,
+                Ok(_) => {
+                    self.line += 1;
+                    if let Some(row) = self.parse_line() {
+                        return Some(row);
+                    }
+                }
+                Err(error) => {
+                    self.done = true;
+                    return Some(Err(error_at(self.line + 1, "", error)));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<R> NdjsonRows<R> {
+    /// The row on the line just read, `None` when it is blank.
+    fn parse_line(&self) -> Option<Row> {
+        let text = match std::str::from_utf8(&self.buffer) {
+            Ok(text) => text,
+            Err(error) => return Some(Err(error_at(self.line, "", error))),
+        };
+        let text = if self.line == 1 {
+            text.trim_start_matches('\u{feff}')
+        } else {
+            text
+        };
+        (!text.trim().is_empty()).then(|| parse(text, self.line))
+    }
+}
+
+fn parse(text: &str, line: u64) -> Row {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let incident: NewIncident = serde_path_to_error::deserialize(&mut json)
+        .map_err(|error| error_at(line, &field(&error), error.inner()))?;
+    json.end().map_err(|error| error_at(line, "", error))?;
+    Ok((line, incident))
+}
+
+/// The JSON path of the field at fault; serde reports a missing field at its parent's path.
+fn field(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path().to_string();
+    let parent = if path == "." { "" } else { &path };
+    let message = error.inner().to_string();
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match missing {
+        Some(name) if parent.is_empty() => name.to_string(),
+        Some(name) => format!("{parent}.{name}"),
+        None => parent.to_string(),
+    }
+}
+
+fn error_at(line: u64, field: &str, message: impl std::fmt::Display) -> RowError {
+    RowError {
+        line,
+        field: field.to_string(),
+        message: message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::model::incident::{Bounds, Claim};
+
+    fn read(path: &str) -> Vec<Row> {
+        rows(File::open(path).expect("fixture")).collect()
+    }
+
+    #[test]
+    fn sample_skips_blank_lines_and_reads_bom_and_crlf() {
+        let rows = read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/ndjson_sample.ndjson"
+        ));
+        let rows: Vec<(u64, NewIncident)> = rows.into_iter().map(|r| r.expect("valid")).collect();
+        let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, vec![1, 2, 4, 6]);
+        let (_, first) = &rows[0];
+        assert_eq!(first.external_id.as_deref(), Some("syn:000001"));
+        assert_eq!(first.dataset, None);
+        assert_eq!(
+            first.occurred_on,
+            NaiveDate::from_ymd_opt(2012, 6, 20).expect("date")
+        );
+        assert_eq!(
+            first.casualties.killed,
+            Bounds {
+                low: Some(0),
+                best: Some(0),
+                high: None
+            }
+        );
+        assert_eq!(first.perpetrators[0].claim, Claim::Attributed);
+        let (_, fourth) = &rows[3];
+        assert_eq!(fourth.casualties.injured, Bounds::default());
+        assert_eq!(fourth.dataset.as_deref(), Some("field-notes"));
+        assert_eq!(fourth.attributes["source_scale"], "Local");
+    }
+
+    #[test]
+    fn broken_lines_name_the_json_path() {
+        let rows = read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/ndjson_broken.ndjson"
+        ));
+        let outcome: Vec<Result<u64, (u64, String)>> = rows
+            .into_iter()
+            .map(|r| r.map(|(line, _)| line).map_err(|e| (e.line, e.field)))
+            .collect();
+        let err = |line, field: &str| Err((line, field.to_string()));
+        assert_eq!(
+            outcome,
+            vec![
+                Ok(1),
+                err(2, "location"),
+                err(3, "casualties.killed.low"),
+                err(4, "perpetrators[0].claim"),
+                err(5, "location.altitude"),
+                err(6, "occurred_on"),
+                err(7, ""),
+                err(8, "occurred_on"),
+                Ok(10),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_fields_are_named_by_their_path() {
+        let input =
+            "{\"occurred_on\":\"2020-01-01\",\"location\":{},\"perpetrators\":[{\"name\":\"X\"}]}";
+        let error = rows(input.as_bytes())
+            .next()
+            .expect("row")
+            .expect_err("no claim");
+        assert_eq!(error.field, "perpetrators[0].claim");
+        assert_eq!(error.message, "missing field `claim` at line 1 column 70");
+    }
+
+    #[test]
+    fn messages_are_serdes() {
+        let input = "{\"occurred_on\":\"2020-01-01\",\"location\":{},\"casualties\":{\"killed\":{\"low\":-1.5}}}\n";
+        let error = rows(input.as_bytes())
+            .next()
+            .expect("row")
+            .expect_err("float count");
+        assert_eq!(error.field, "casualties.killed.low");
+        assert!(
+            error
+                .message
+                .starts_with("invalid type: floating point `-1.5`, expected i32"),
+            "{}",
+            error.message
+        );
+    }
 }

@@ -106,9 +106,12 @@ pub fn suggest_country(input: &str) -> Vec<String> {
     suggest(input, all().iter().map(|c| c.name.clone()))
 }
 
+/// A sub-region's name and its countries' alpha-3 codes.
+pub type Subregion = (String, Vec<String>);
+
 /// The UN M49 regions, each with its sub-regions, each with its countries' alpha-3 codes.
-pub fn m49_regions() -> Vec<(String, Vec<(String, Vec<String>)>)> {
-    let mut regions: Vec<(String, Vec<(String, Vec<String>)>)> = Vec::new();
+pub fn m49_regions() -> Vec<(String, Vec<Subregion>)> {
+    let mut regions: Vec<(String, Vec<Subregion>)> = Vec::new();
     for country in all() {
         let (Some(region), Some(subregion)) = (&country.region, &country.subregion) else {
             continue;

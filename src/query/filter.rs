@@ -565,6 +565,6 @@ mod tests {
         };
         let b = circle.bounding_box();
         assert!(b.min_lat < 34.09 && b.max_lat > 34.97);
-        assert!(b.min_lon < 68.62 && b.max_lon > 69.72);
+        assert!(b.min_lon < 68.625 && b.max_lon > 69.715);
     }
 }

@@ -1,0 +1,242 @@
+//! Starts the real service on a fresh database and talks HTTP to it.
+//!
+//! The backend comes from `TEST_DATABASE_URL`: unset or a SQLite URL → a fresh SQLite file
+//! per test; `postgres://…` → a fresh database per test on that server, dropped afterwards.
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::SimpleConnection;
+use incidentdb::config::Config;
+use incidentdb::db::{self, keys, Backend};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::{json, Value};
+
+/// A running service on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    /// An editor's token.
+    pub editor: String,
+    /// An admin's token.
+    pub admin: String,
+    /// A reader's token (may read, may not write).
+    pub reader: String,
+    pub database_url: String,
+    server: actix_web::dev::ServerHandle,
+    database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "idb_test_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+impl TestDatabase {
+    fn create() -> (TestDatabase, String) {
+        let configured = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
+        let name = unique_name();
+        if Backend::of(&configured) == Backend::Postgres {
+            let mut admin = db::connect(&configured).expect("TEST_DATABASE_URL answers");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create the test database");
+            let base = configured
+                .rsplit_once('/')
+                .map_or(configured.as_str(), |(b, _)| b);
+            let url = format!("{base}/{name}");
+            (
+                TestDatabase::Postgres {
+                    admin_url: configured,
+                    name,
+                },
+                url,
+            )
+        } else {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            let url = format!("sqlite://{}", path.display());
+            (TestDatabase::Sqlite(path), url)
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            TestDatabase::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                if let Ok(mut admin) = db::connect(admin_url) {
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting requests and close the pool before the database goes away.
+        drop(self.server.stop(false));
+    }
+}
+
+impl TestApp {
+    /// A service on a fresh database with default settings.
+    pub fn start() -> TestApp {
+        TestApp::start_with(|_| {})
+    }
+
+    /// A service on a fresh database, with `adjust` applied to its configuration.
+    pub fn start_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let (database, database_url) = TestDatabase::create();
+        let mut config = Config::for_database(&database_url);
+        adjust(&mut config);
+        let state = incidentdb::state(config).expect("the service starts");
+        let (editor, admin, reader) = {
+            let mut conn = state.pool.get().expect("a connection");
+            (
+                keys::create(&mut conn, "test-editor", keys::Role::Editor).unwrap(),
+                keys::create(&mut conn, "test-admin", keys::Role::Admin).unwrap(),
+                keys::create(&mut conn, "test-reader", keys::Role::Reader).unwrap(),
+            )
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = incidentdb::server(state, listener).expect("the server starts");
+                sender.send(server.handle()).unwrap();
+                server.await
+            })
+        });
+        let server = receiver.recv().expect("the server handle");
+        TestApp {
+            base,
+            client: Client::new(),
+            editor,
+            admin,
+            reader,
+            database_url,
+            server,
+            database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().expect("GET answers")
+    }
+
+    /// GET, expecting 200, returning the JSON body.
+    pub fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path);
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().expect("a JSON body")
+    }
+
+    pub fn with_token(&self, request: RequestBuilder, token: &str) -> Response {
+        request
+            .bearer_auth(token)
+            .send()
+            .expect("the request answers")
+    }
+
+    /// POST JSON as the editor.
+    pub fn post(&self, path: &str, body: &Value) -> Response {
+        self.with_token(self.client.post(self.url(path)).json(body), &self.editor)
+    }
+
+    /// Creates an incident as the editor, expecting 201; returns it.
+    pub fn create(&self, body: &Value) -> Value {
+        let response = self.post("/v1/incidents", body);
+        assert_eq!(response.status(), 201, "create {body}");
+        response.json().unwrap()
+    }
+
+    /// The ids of `GET path`'s `data`, in order.
+    pub fn ids(&self, path: &str) -> Vec<i64> {
+        self.get_json(path)["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect()
+    }
+}
+
+/// Asserts a problem+json response with `status` whose `field` or `parameter` is `name`.
+pub fn assert_problem(response: Response, status: u16, name: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let problem: Value = response.json().unwrap();
+    assert_eq!(problem["status"], status);
+    let named = problem["parameter"] == name
+        || problem["errors"]
+            .as_array()
+            .is_some_and(|errors| errors.iter().any(|e| e["field"] == name));
+    assert!(named, "problem names {name}: {problem}");
+    problem
+}
+
+/// The Kabul rocket attack of 21 November 2020, as in ../shared/reference.
+pub fn kabul() -> Value {
+    json!({
+        "occurred_on": "2020-11-21",
+        "date_precision": "day",
+        "event_type": "Explosions/Remote violence",
+        "sub_event_type": "Shelling/artillery/missile attack",
+        "description": "23 rockets hit central Kabul near a university and a shopping area.",
+        "location": {
+            "country_code": "AF", "admin1": "Kabul", "place": "Kabul",
+            "latitude": 34.53, "longitude": 69.17, "geo_precision": "place"
+        },
+        "casualties": {
+            "killed": {"low": 8, "best": 8, "high": null},
+            "injured": {"low": 25, "best": null, "high": null}
+        },
+        "perpetrators": [
+            {"name": "Islamic State", "claim": "claimed"},
+            {"name": "Taliban", "claim": "denied"}
+        ],
+        "sources": [{
+            "url": null,
+            "title": "Rockets Strike Kabul as Mike Pompeo Plans to Meet with Taliban",
+            "publisher": null,
+            "published_on": "2020-11-21",
+            "excerpt": "The rocket fire struck the heart of Kabul, killing at least eight people and wounding more than two dozen."
+        }]
+    })
+}
+
+/// A minimal valid incident in `country` on `date`.
+pub fn incident(country: &str, date: &str) -> Value {
+    json!({"occurred_on": date, "location": {"country_code": country}})
+}

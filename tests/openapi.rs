@@ -1,0 +1,99 @@
+//! The OpenAPI document is the contract: the committed file must match the code.
+//! Run with `UPDATE_OPENAPI=1` to rewrite `openapi/openapi.json` after a deliberate change.
+
+mod common;
+
+use common::TestApp;
+use serde_json::Value;
+
+const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+
+fn generated() -> String {
+    incidentdb::openapi::document().to_pretty_json().unwrap() + "\n"
+}
+
+#[test]
+fn the_committed_document_matches_the_code() {
+    let generated = generated();
+    if std::env::var("UPDATE_OPENAPI").is_ok() {
+        std::fs::write(COMMITTED, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test --test openapi`"
+    );
+}
+
+#[test]
+fn the_service_serves_the_document_and_the_docs() {
+    let app = TestApp::start();
+    let served = app.get_json("/openapi.json");
+    let expected: Value = serde_json::from_str(&generated()).unwrap();
+    assert_eq!(served, expected);
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    let docs = app.get("/docs/");
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().unwrap().contains("swagger"));
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_every_parameter_has_an_example_or_schema() {
+    let document: Value = serde_json::from_str(&generated()).unwrap();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(!responses.is_empty(), "{method} {path} has responses");
+            assert!(
+                operation["description"].is_string() || operation["summary"].is_string(),
+                "{method} {path} is described"
+            );
+            if matches!(method.as_str(), "post" | "patch" | "delete" | "put") {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} documents 401"
+                );
+                assert!(
+                    responses.contains_key("403"),
+                    "{method} {path} documents 403"
+                );
+            }
+        }
+    }
+    let list = &document["paths"]["/v1/incidents"]["get"]["parameters"];
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "from",
+        "to",
+        "country",
+        "region",
+        "source_region",
+        "admin1",
+        "admin2",
+        "place",
+        "bbox",
+        "near",
+        "radius_km",
+        "event_type",
+        "sub_event_type",
+        "perpetrator",
+        "claim",
+        "killed_min",
+        "killed_max",
+        "dataset",
+        "external_id",
+        "q",
+        "updated_since",
+        "sort",
+        "limit",
+        "cursor",
+        "count",
+    ] {
+        assert!(names.contains(&name), "GET /v1/incidents documents {name}");
+    }
+}
