@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod import;
 pub mod model;

@@ -1,11 +1,17 @@
 //! The `incidentdb` command line: serve, manage keys, print the OpenAPI document.
 
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use incidentdb::config::Config;
 use incidentdb::db::{self, keys};
+use incidentdb::error::AppError;
+use incidentdb::import::writer::{import, ImportOptions, ImportReport, OnError};
+use incidentdb::import::Format;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Parser)]
 #[command(
@@ -20,7 +26,22 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API on BIND (default 127.0.0.1:8080), after running pending migrations.
-    Serve,
+    Serve {
+        /// Load the bundled UCDP GED sample and the Kabul report into an empty database.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Import a dataset file (`-` reads standard input); prints the report as JSON.
+    Import {
+        #[arg(long, value_enum)]
+        format: Format,
+        /// The dataset the rows belong to (default: the format's name; for NDJSON each row's own).
+        #[arg(long)]
+        dataset: Option<String>,
+        #[arg(long, value_enum, default_value = "abort")]
+        on_error: OnError,
+        file: String,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -68,12 +89,26 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{}", document.to_pretty_json().map_err(|e| e.to_string())?);
             Ok(())
         }
-        Command::Serve => serve(Config::from_env()?),
+        Command::Serve { demo } => serve(Config::from_env()?, demo),
+        Command::Import {
+            format,
+            dataset,
+            on_error,
+            file,
+        } => import_file(
+            &Config::from_env()?,
+            &file,
+            ImportOptions {
+                format,
+                dataset,
+                on_error,
+            },
+        ),
         Command::Keys { command } => manage_keys(&Config::from_env()?, command),
     }
 }
 
-fn serve(config: Config) -> Result<(), String> {
+fn serve(config: Config, demo: bool) -> Result<(), String> {
     let listener =
         TcpListener::bind(&config.bind).map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
     tracing::info!(
@@ -83,9 +118,73 @@ fn serve(config: Config) -> Result<(), String> {
         config.bind
     );
     let state = incidentdb::state(config)?;
+    if demo {
+        let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+        let loaded = incidentdb::demo::load_if_empty(&mut conn).map_err(|e| e.to_string())?;
+        tracing::info!(loaded, "demo data");
+    }
     actix_web::rt::System::new()
         .block_on(async { incidentdb::server(state, listener)?.await })
         .map_err(|e| e.to_string())
+}
+
+fn import_file(config: &Config, file: &str, options: ImportOptions) -> Result<(), String> {
+    let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
+    db::run_migrations(&mut conn)?;
+    let (input, size): (Box<dyn Read>, Option<u64>) = if file == "-" {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let opened = File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?;
+        let size = opened.metadata().ok().map(|m| m.len());
+        (Box::new(opened), size)
+    };
+    let bar = progress_bar(size);
+    let input = BufReader::with_capacity(1 << 20, bar.wrap_read(input));
+    let outcome = import(&mut conn, input, &options, |rows| {
+        bar.set_message(format!("{rows} rows"));
+    });
+    bar.finish_and_clear();
+    let (report, failed) = match outcome {
+        Ok(report) => (report, false),
+        Err(AppError::InvalidRows(errors)) => (
+            ImportReport {
+                skipped: errors.len() as u64,
+                errors,
+                ..ImportReport::default()
+            },
+            true,
+        ),
+        Err(other) => return Err(other.to_string()),
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+    );
+    if failed {
+        return Err(format!(
+            "{} invalid rows; nothing was written (use --on-error skip to write the valid rows)",
+            report.errors.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes, rows and speed on standard error; hidden when it is not a terminal.
+fn progress_bar(size: Option<u64>) -> ProgressBar {
+    let bar = match size {
+        Some(size) => ProgressBar::new(size).with_style(
+            ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {msg} ({elapsed}, ETA {eta})",
+            )
+            .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec} {msg} ({elapsed})")
+                .expect("a valid template"),
+        ),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar
 }
 
 fn manage_keys(config: &Config, command: KeysCommand) -> Result<(), String> {

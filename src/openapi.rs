@@ -19,6 +19,7 @@ use utoipa_actix_web::AppExt;
     ),
     tags(
         (name = "incidents", description = "Incidents: list with filters, read, create, change, delete"),
+        (name = "imports", description = "Importing ACLED, UCDP GED, GTD and NDJSON files"),
         (name = "regions", description = "UN M49 regions and sub-regions"),
         (name = "health", description = "Liveness and readiness"),
     ),

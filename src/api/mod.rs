@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod imports;
 pub mod incidents;
 pub mod regions;
 
@@ -39,6 +40,7 @@ impl AppState {
 pub fn configure(config: &mut ServiceConfig) {
     health::configure(config);
     incidents::configure(config);
+    imports::configure(config);
     regions::configure(config);
 }
 

@@ -299,6 +299,32 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Incident>> {
     })
 }
 
+/// The incidents with these (dataset, external_id) keys.
+pub fn find_by_keys(
+    conn: &mut DbConnection,
+    keys: &[(String, String)],
+) -> QueryResult<Vec<Incident>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut datasets: Vec<&str> = keys.iter().map(|(d, _)| d.as_str()).collect();
+    datasets.sort_unstable();
+    datasets.dedup();
+    let external_ids: Vec<&str> = keys.iter().map(|(_, e)| e.as_str()).collect();
+    let rows: Vec<IncidentRow> = incidents::table
+        .filter(incidents::dataset.eq_any(datasets))
+        .filter(incidents::external_id.eq_any(external_ids))
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    let wanted: std::collections::HashSet<(&str, &str)> =
+        keys.iter().map(|(d, e)| (d.as_str(), e.as_str())).collect();
+    let rows = rows
+        .into_iter()
+        .filter(|r| wanted.contains(&(r.dataset.as_str(), r.external_id.as_deref().unwrap_or(""))))
+        .collect();
+    assemble(conn, rows)
+}
+
 /// Turns rows into incidents, loading perpetrators and sources in one query each.
 pub fn assemble(conn: &mut DbConnection, rows: Vec<IncidentRow>) -> QueryResult<Vec<Incident>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -5,6 +5,7 @@ pub mod acled;
 pub mod gtd;
 pub mod ndjson;
 pub mod ucdp;
+pub mod writer;
 
 mod csv_rows;
 
@@ -32,12 +33,16 @@ pub struct RowError {
 pub type Row = Result<(u64, NewIncident), RowError>;
 
 /// The import formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// ACLED export CSV.
     Acled,
+    /// UCDP GED CSV.
     Ucdp,
+    /// Global Terrorism Database CSV.
     Gtd,
+    /// The incident input shape, one JSON object per line.
     Ndjson,
 }
 

@@ -1,0 +1,205 @@
+//! Writing an import: validate every row, upsert by dataset + external_id in batches, and
+//! report what happened. `abort` writes the whole file in one transaction, so any bad row
+//! leaves the database as it was; `skip` commits batch by batch and reports the bad rows.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Format, Row, RowError};
+use crate::db::incidents as store;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::model::incident::NewIncident;
+use crate::model::validate::{validate, ValidIncident};
+
+/// Rows looked up and written together.
+const BATCH: usize = 500;
+
+/// What to do with invalid rows.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Write nothing if any row is invalid; report every bad row.
+    #[default]
+    Abort,
+    /// Write the valid rows; report the bad ones.
+    Skip,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"inserted": 198, "updated": 1, "unchanged": 0, "skipped": 1,
+    "errors": [{"line": 7, "field": "event_date", "message": "not a date: \"31-Feb-20\""}]}))]
+pub struct ImportReport {
+    /// New incidents.
+    pub inserted: u64,
+    /// Incidents that existed (same dataset and external_id) and changed; their version is bumped.
+    pub updated: u64,
+    /// Incidents that existed and were identical.
+    pub unchanged: u64,
+    /// Invalid rows not written (`skip`), or every row when an `abort` import failed.
+    pub skipped: u64,
+    /// Every invalid row, with its line, field and reason.
+    pub errors: Vec<RowError>,
+}
+
+/// How an import is run.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub format: Format,
+    /// Overrides the dataset of every row; else the row's own, else the format's default.
+    pub dataset: Option<String>,
+    pub on_error: OnError,
+}
+
+/// Imports `input`; `progress` is told the number of rows read after every batch.
+/// An `abort` import with invalid rows writes nothing and fails with every bad row.
+pub fn import<R: Read>(
+    conn: &mut DbConnection,
+    input: R,
+    options: &ImportOptions,
+    mut progress: impl FnMut(u64),
+) -> AppResult<ImportReport> {
+    let mut rows = options.format.rows(input);
+    let mut report = ImportReport::default();
+    let mut read = 0u64;
+    let mut run = |conn: &mut DbConnection, report: &mut ImportReport| -> AppResult<bool> {
+        let (batch, consumed) = next_batch(&mut rows, options, report);
+        read += consumed;
+        let more = batch.len() == BATCH;
+        if report.errors.is_empty() || options.on_error == OnError::Skip {
+            write_batch(conn, batch, report)?;
+        }
+        progress(read);
+        Ok(more)
+    };
+    match options.on_error {
+        OnError::Abort => conn.transaction(|conn| {
+            while run(conn, &mut report)? {}
+            if report.errors.is_empty() {
+                Ok(())
+            } else {
+                Err(AppError::InvalidRows(report.errors.clone()))
+            }
+        })?,
+        OnError::Skip => while conn.transaction(|conn| run(conn, &mut report))? {},
+    }
+    report.skipped = report.errors.len() as u64;
+    Ok(report)
+}
+
+/// The next batch of valid rows and how many rows were read for it; invalid ones go to
+/// `report.errors`.
+fn next_batch(
+    rows: &mut dyn Iterator<Item = Row>,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+) -> (Vec<(u64, ValidIncident)>, u64) {
+    let default_dataset = options.format.default_dataset();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut consumed = 0;
+    for row in rows {
+        consumed += 1;
+        match row {
+            Err(error) => report.errors.push(error),
+            Ok((line, mut input)) => {
+                if let Some(dataset) = &options.dataset {
+                    input.dataset = Some(dataset.clone());
+                }
+                match validate(input, default_dataset) {
+                    Ok(valid) => batch.push((line, valid)),
+                    Err(errors) => report.errors.extend(errors.into_iter().map(|e| RowError {
+                        line,
+                        field: e.field,
+                        message: e.message,
+                    })),
+                }
+            }
+        }
+        if batch.len() == BATCH {
+            break;
+        }
+    }
+    (batch, consumed)
+}
+
+/// Upserts one batch: rows with an external_id already stored are compared and replaced
+/// only when they differ.
+fn write_batch(
+    conn: &mut DbConnection,
+    batch: Vec<(u64, ValidIncident)>,
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let keys: Vec<(String, String)> = batch
+        .iter()
+        .filter_map(|(_, v)| Some((v.dataset.clone(), v.input.external_id.clone()?)))
+        .collect();
+    let mut stored: Stored = store::find_by_keys(conn, &keys)?
+        .into_iter()
+        .map(|incident| {
+            let key = (
+                incident.dataset.clone(),
+                incident.external_id.clone().unwrap_or_default(),
+            );
+            let row = StoredRow {
+                id: incident.id,
+                version: incident.version,
+                input: Some(incident.to_input()),
+            };
+            (key, row)
+        })
+        .collect();
+    for (_, valid) in batch {
+        let key = valid
+            .input
+            .external_id
+            .clone()
+            .map(|id| (valid.dataset.clone(), id));
+        match key.as_ref().and_then(|k| stored.get(k)) {
+            Some(row) if row.input.as_ref() == Some(&valid.input) => report.unchanged += 1,
+            Some(&StoredRow { id, version, .. }) => {
+                let version = store::replace(conn, id, version, &valid)?.ok_or_else(|| {
+                    AppError::Conflict(format!("incident {id} changed during the import"))
+                })?;
+                report.updated += 1;
+                remember(&mut stored, key, id, version);
+            }
+            None => {
+                let id = store::insert(conn, &valid)?;
+                report.inserted += 1;
+                remember(&mut stored, key, id, 1);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Incidents of the batch's keys as stored: the database's, then those written by the batch.
+type Stored = HashMap<(String, String), StoredRow>;
+
+struct StoredRow {
+    id: i64,
+    version: i32,
+    /// The stored content, to tell unchanged rows; `None` for rows written by this batch.
+    input: Option<NewIncident>,
+}
+
+/// Records a row written in this batch, so a later row with the same key replaces it.
+fn remember(stored: &mut Stored, key: Option<(String, String)>, id: i64, version: i32) {
+    if let Some(key) = key {
+        stored.insert(
+            key,
+            StoredRow {
+                id,
+                version,
+                input: None,
+            },
+        );
+    }
+}
