@@ -141,7 +141,8 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> Result<()
     let bar = progress_bar(size);
     let input = BufReader::with_capacity(1 << 20, bar.wrap_read(input));
     let outcome = import(&mut conn, input, &options, |rows| {
-        bar.set_message(format!("{rows} rows"));
+        let per_second = rows as f64 / bar.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!("{rows} rows, {per_second:.0} rows/s"));
     });
     bar.finish_and_clear();
     let (report, failed) = match outcome {

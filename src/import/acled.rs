@@ -112,21 +112,12 @@ mod tests {
     use std::fs::File;
     use std::path::Path;
 
-    use chrono::NaiveDate;
-
     use super::*;
+    use crate::import::csv_rows::testing::{date, ok, outcomes};
     use crate::model::incident::Perpetrator;
 
     fn read(path: &str) -> Vec<Row> {
         rows(File::open(path).expect("fixture")).collect()
-    }
-
-    fn ok(row: &Row) -> &NewIncident {
-        &row.as_ref().expect("valid row").1
-    }
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("date")
     }
 
     #[test]
@@ -218,13 +209,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/acled_broken.csv"
         ));
-        let outcome: Vec<Result<u64, (u64, String, String)>> = rows
-            .into_iter()
-            .map(|r| {
-                r.map(|(line, _)| line)
-                    .map_err(|e| (e.line, e.field, e.message))
-            })
-            .collect();
+        let outcome = outcomes(rows);
         assert_eq!(
             outcome,
             vec![

@@ -456,3 +456,36 @@ mod tests {
         assert_eq!(integer("-9"), Some(-9));
     }
 }
+
+/// What the readers' unit tests share.
+#[cfg(test)]
+pub(super) mod testing {
+    use chrono::NaiveDate;
+
+    use super::super::Row;
+    use crate::model::incident::NewIncident;
+
+    /// A row's line, or its error as (line, field, message).
+    pub type Outcome = Result<u64, (u64, String, String)>;
+
+    pub fn ok(row: &Row) -> &NewIncident {
+        &row.as_ref().expect("valid row").1
+    }
+
+    pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    pub fn outcomes(rows: Vec<Row>) -> Vec<Outcome> {
+        rows.into_iter()
+            .map(|r| {
+                r.map(|(line, _)| line)
+                    .map_err(|e| (e.line, e.field, e.message))
+            })
+            .collect()
+    }
+
+    pub fn err(line: u64, field: &str, message: &str) -> Outcome {
+        Err((line, field.into(), message.into()))
+    }
+}

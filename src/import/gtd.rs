@@ -180,17 +180,10 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::import::csv_rows::testing::{date, err, ok, outcomes};
 
     fn read(path: &str) -> Vec<Row> {
         rows(File::open(path).expect("fixture")).collect()
-    }
-
-    fn ok(row: &Row) -> &NewIncident {
-        &row.as_ref().expect("valid row").1
-    }
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("date")
     }
 
     fn perpetrator(name: &str, claim: Claim) -> Perpetrator {
@@ -295,14 +288,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/gtd_broken.csv"
         ));
-        let outcome: Vec<Result<u64, (u64, String, String)>> = rows
-            .into_iter()
-            .map(|r| {
-                r.map(|(line, _)| line)
-                    .map_err(|e| (e.line, e.field, e.message))
-            })
-            .collect();
-        let err = |line, field: &str, message: &str| Err((line, field.into(), message.into()));
+        let outcome = outcomes(rows);
         assert_eq!(
             outcome,
             vec![
