@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::schema::{
     deleted_incidents, incident_perpetrators, incident_sources, incidents, sources,
 };
-use super::DbConnection;
+use super::{on_backend, DbConnection};
 use crate::model::incident::{Bounds, Casualties, Claim, Incident, Location, Perpetrator, Source};
 use crate::model::validate::ValidIncident;
 
@@ -146,18 +146,51 @@ pub fn enum_parse<T: DeserializeOwned>(text: &str) -> Option<T> {
 
 /// Inserts a new incident with its perpetrators and sources; returns its id.
 pub fn insert(conn: &mut DbConnection, valid: &ValidIncident) -> QueryResult<i64> {
+    Ok(insert_many(conn, &[valid])?[0])
+}
+
+/// Inserts new incidents with their perpetrators and sources in a handful of multi-row
+/// statements; returns their ids in the order given.
+pub fn insert_many(conn: &mut DbConnection, valid: &[&ValidIncident]) -> QueryResult<Vec<i64>> {
     let now = now();
-    let id = diesel::insert_into(incidents::table)
-        .values((
-            IncidentValues::of(valid),
-            incidents::version.eq(1),
-            incidents::created_at.eq(now),
-            incidents::updated_at.eq(now),
-        ))
-        .returning(incidents::id)
-        .get_result(conn)?;
-    write_children(conn, id, valid)?;
-    Ok(id)
+    let mut ids = Vec::with_capacity(valid.len());
+    for chunk in valid.chunks(INCIDENTS_PER_STATEMENT) {
+        let rows: Vec<NewIncidentRow> = chunk
+            .iter()
+            .map(|valid| NewIncidentRow {
+                values: IncidentValues::of(valid),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        // Both databases return the ids of a multi-row insert in the order of its rows.
+        let chunk_ids: Vec<i64> = on_backend!(conn, c => diesel::insert_into(incidents::table)
+            .values(&rows)
+            .returning(incidents::id)
+            .get_results(c))?;
+        ids.extend(chunk_ids);
+    }
+    let written: Vec<(i64, &ValidIncident)> =
+        ids.iter().copied().zip(valid.iter().copied()).collect();
+    write_children(conn, &written)?;
+    Ok(ids)
+}
+
+/// Rows in one multi-row insert: well below the bound-parameter limits (SQLite 32,766,
+/// PostgreSQL 65,535) at 29 columns a row.
+const INCIDENTS_PER_STATEMENT: usize = 500;
+/// The same for the narrow child tables (at most 4 columns a row).
+const CHILDREN_PER_STATEMENT: usize = 4000;
+
+#[derive(Insertable)]
+#[diesel(table_name = incidents)]
+struct NewIncidentRow<'a> {
+    #[diesel(embed)]
+    values: IncidentValues<'a>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
 /// Replaces every field of incident `id` if it is still at `version`, and bumps the version.
@@ -186,7 +219,7 @@ pub fn replace(
         .execute(conn)?;
     diesel::delete(incident_sources::table.filter(incident_sources::incident_id.eq(id)))
         .execute(conn)?;
-    write_children(conn, id, valid)?;
+    write_children(conn, &[(id, valid)])?;
     Ok(Some(version + 1))
 }
 
@@ -226,27 +259,53 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     Ok(())
 }
 
-fn write_children(conn: &mut DbConnection, id: i64, valid: &ValidIncident) -> QueryResult<()> {
-    // One statement per row: the multi-backend connection has no batch insert.
-    for (position, p) in valid.input.perpetrators.iter().enumerate() {
-        diesel::insert_into(incident_perpetrators::table)
-            .values((
-                incident_perpetrators::incident_id.eq(id),
-                incident_perpetrators::position.eq(position as i32),
-                incident_perpetrators::name.eq(p.name.as_str()),
-                incident_perpetrators::claim.eq(enum_text(&p.claim)),
-            ))
-            .execute(conn)?;
+/// Writes the perpetrators and source links of freshly written incidents.
+fn write_children(conn: &mut DbConnection, written: &[(i64, &ValidIncident)]) -> QueryResult<()> {
+    let perpetrators: Vec<_> = written
+        .iter()
+        .flat_map(|&(id, valid)| {
+            valid
+                .input
+                .perpetrators
+                .iter()
+                .enumerate()
+                .map(move |(position, p)| {
+                    (
+                        incident_perpetrators::incident_id.eq(id),
+                        incident_perpetrators::position.eq(position as i32),
+                        incident_perpetrators::name.eq(p.name.as_str()),
+                        incident_perpetrators::claim.eq(enum_text(&p.claim)),
+                    )
+                })
+        })
+        .collect();
+    for chunk in perpetrators.chunks(CHILDREN_PER_STATEMENT) {
+        on_backend!(conn, c => diesel::insert_into(incident_perpetrators::table)
+            .values(chunk)
+            .execute(c))?;
     }
-    for (position, source) in valid.input.sources.iter().enumerate() {
-        let source_id = source_id(conn, source)?;
-        diesel::insert_into(incident_sources::table)
-            .values((
+    let cited: Vec<(i64, i32, &Source)> = written
+        .iter()
+        .flat_map(|&(id, valid)| {
+            let sources = valid.input.sources.iter().enumerate();
+            sources.map(move |(position, source)| (id, position as i32, source))
+        })
+        .collect();
+    let source_ids = source_ids(conn, cited.iter().map(|&(_, _, source)| source))?;
+    let links: Vec<_> = cited
+        .iter()
+        .map(|&(id, position, source)| {
+            (
                 incident_sources::incident_id.eq(id),
-                incident_sources::source_id.eq(source_id),
-                incident_sources::position.eq(position as i32),
-            ))
-            .execute(conn)?;
+                incident_sources::source_id.eq(source_ids[&source_identity(source)]),
+                incident_sources::position.eq(position),
+            )
+        })
+        .collect();
+    for chunk in links.chunks(CHILDREN_PER_STATEMENT) {
+        on_backend!(conn, c => diesel::insert_into(incident_sources::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -262,28 +321,48 @@ fn source_identity(source: &Source) -> String {
     }
 }
 
-/// The id of the stored source identical to `source`, stored first if new.
-fn source_id(conn: &mut DbConnection, source: &Source) -> QueryResult<i64> {
-    let identity = source_identity(source);
-    let existing = sources::table
-        .filter(sources::identity.eq(&identity))
-        .select(sources::id)
-        .first(conn)
-        .optional()?;
-    match existing {
-        Some(id) => Ok(id),
-        None => diesel::insert_into(sources::table)
-            .values((
-                sources::identity.eq(&identity),
+/// The ids of these sources by identity: one lookup for those already stored, one insert
+/// for the new ones.
+fn source_ids<'a>(
+    conn: &mut DbConnection,
+    cited: impl Iterator<Item = &'a Source>,
+) -> QueryResult<HashMap<String, i64>> {
+    let mut wanted: HashMap<String, &Source> = HashMap::new();
+    for source in cited {
+        wanted.entry(source_identity(source)).or_insert(source);
+    }
+    let identities: Vec<&str> = wanted.keys().map(String::as_str).collect();
+    let mut ids = HashMap::with_capacity(wanted.len());
+    for chunk in identities.chunks(CHILDREN_PER_STATEMENT) {
+        ids.extend(
+            sources::table
+                .filter(sources::identity.eq_any(chunk))
+                .select((sources::identity, sources::id))
+                .load::<(String, i64)>(conn)?,
+        );
+    }
+    let new: Vec<_> = wanted
+        .iter()
+        .filter(|(identity, _)| !ids.contains_key(*identity))
+        .map(|(identity, source)| {
+            (
+                sources::identity.eq(identity.as_str()),
                 sources::url.eq(source.url.as_deref()),
                 sources::title.eq(source.title.as_deref()),
                 sources::publisher.eq(source.publisher.as_deref()),
                 sources::published_on.eq(source.published_on),
                 sources::excerpt.eq(source.excerpt.as_deref()),
-            ))
-            .returning(sources::id)
-            .get_result(conn),
+            )
+        })
+        .collect();
+    for chunk in new.chunks(CHILDREN_PER_STATEMENT / 2) {
+        let stored: Vec<(String, i64)> = on_backend!(conn, c => diesel::insert_into(sources::table)
+            .values(chunk)
+            .returning((sources::identity, sources::id))
+            .get_results(c))?;
+        ids.extend(stored);
     }
+    Ok(ids)
 }
 
 /// The incident with `id`, if any.

@@ -20,6 +20,19 @@ pub enum DbConnection {
 
 pub type DbPool = Pool<ConnectionManager<DbConnection>>;
 
+/// Runs `$body` with `$c` bound to the concrete connection, for the few statements the
+/// multi-backend connection cannot express (multi-row `INSERT … RETURNING`). The body is
+/// written once and compiled for each backend.
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// The diesel backend of `DbConnection`: queries written against it run on either database.
 pub type Db = <DbConnection as Connection>::Backend;
 

@@ -2,7 +2,7 @@
 //! report what happened. `abort` writes the whole file in one transaction, so any bad row
 //! leaves the database as it was; `skip` commits batch by batch and reports the bad rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use diesel::Connection;
@@ -155,12 +155,22 @@ fn write_batch(
             (key, row)
         })
         .collect();
+    let mut pending: Vec<ValidIncident> = Vec::with_capacity(batch.len());
+    let mut pending_keys: HashSet<(String, String)> = HashSet::new();
     for (_, valid) in batch {
         let key = valid
             .input
             .external_id
             .clone()
             .map(|id| (valid.dataset.clone(), id));
+        if let Some(key) = &key {
+            if !pending_keys.insert(key.clone()) {
+                // The file repeats a key: write what came before, so this row replaces it.
+                insert_pending(conn, &mut pending, &mut stored, report)?;
+                pending_keys.clear();
+                pending_keys.insert(key.clone());
+            }
+        }
         match key.as_ref().and_then(|k| stored.get(k)) {
             Some(row) if row.input.as_ref() == Some(&valid.input) => report.unchanged += 1,
             Some(&StoredRow { id, version, .. }) => {
@@ -170,12 +180,25 @@ fn write_batch(
                 report.updated += 1;
                 remember(&mut stored, key, id, version);
             }
-            None => {
-                let id = store::insert(conn, &valid)?;
-                report.inserted += 1;
-                remember(&mut stored, key, id, 1);
-            }
+            None => pending.push(valid),
         }
+    }
+    insert_pending(conn, &mut pending, &mut stored, report)
+}
+
+/// Inserts the new rows gathered so far in one go.
+fn insert_pending(
+    conn: &mut DbConnection,
+    pending: &mut Vec<ValidIncident>,
+    stored: &mut Stored,
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let rows: Vec<&ValidIncident> = pending.iter().collect();
+    let ids = store::insert_many(conn, &rows)?;
+    report.inserted += ids.len() as u64;
+    for (valid, id) in pending.drain(..).zip(ids) {
+        let key = valid.input.external_id.map(|id| (valid.dataset, id));
+        remember(stored, key, id, 1);
     }
     Ok(())
 }
