@@ -18,9 +18,10 @@ use utoipa_actix_web::AppExt;
         license(name = "MIT"),
     ),
     tags(
-        (name = "incidents", description = "Incidents: list with filters, read, create, change, delete"),
+        (name = "incidents", description = "Incidents: list with filters, export (CSV, GeoJSON, NDJSON), read, create, change, delete, and the feed of deletions"),
+        (name = "stats", description = "Counts and casualty sums of the filtered incidents, grouped"),
         (name = "imports", description = "Importing ACLED, UCDP GED, GTD and NDJSON files"),
-        (name = "regions", description = "UN M49 regions and sub-regions"),
+        (name = "regions", description = "UN M49 regions and sub-regions, and named regions"),
         (name = "health", description = "Liveness and readiness"),
     ),
     modifiers(&BearerAuth),

@@ -27,17 +27,11 @@ fn shared_sample(name: &str) -> Option<Vec<u8>> {
 }
 
 fn import(app: &TestApp, query: &str, body: Vec<u8>) -> Response {
-    let request = app
-        .client
-        .post(app.url(&format!("/v1/imports?{query}")))
-        .body(body);
-    app.with_token(request, &app.editor)
+    app.import(query, body)
 }
 
 fn report(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
-    let response = import(app, query, body);
-    assert_eq!(response.status(), 200, "import {query}");
-    response.json().unwrap()
+    app.import_report(query, body)
 }
 
 fn counts(report: &Value) -> [u64; 4] {

@@ -231,6 +231,34 @@ fn delete_removes_the_incident_and_honours_if_match() {
 }
 
 #[test]
+fn a_mirror_follows_changes_and_deletions() {
+    let app = TestApp::start();
+    let first = app.create(&incident("AF", "2020-11-01"));
+    let feed = app.get_json("/v1/incidents/deleted");
+    assert_eq!(feed["data"], json!([]));
+    let since = feed["as_of"].as_str().unwrap().to_string();
+    let second = app.create(&incident("IQ", "2020-11-02"));
+    let delete = app
+        .client
+        .delete(app.url(&format!("/v1/incidents/{}", first["id"])));
+    assert_eq!(app.with_token(delete, &app.editor).status(), 204);
+    let changed = app.ids(&format!("/v1/incidents?updated_since={since}"));
+    assert_eq!(changed, [second["id"].as_i64().unwrap()]);
+    let deleted = app.get_json(&format!("/v1/incidents/deleted?since={since}"));
+    let rows = deleted["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], first["id"]);
+    assert_eq!(rows[0]["dataset"], "manual");
+    let nothing_new = app.get_json("/v1/incidents/deleted?since=2999-01-01T00:00:00Z");
+    assert_eq!(nothing_new["data"], json!([]));
+    assert_problem(
+        app.get("/v1/incidents/deleted?since=yesterday"),
+        400,
+        "since",
+    );
+}
+
+#[test]
 fn sources_reporting_several_incidents_are_shared() {
     let app = TestApp::start();
     let source = json!({"url": "https://example.org/a", "title": "Two attacks", "publisher": "Wire",

@@ -3,26 +3,30 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use diesel::Connection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use tokio::sync::mpsc;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
-use super::{parse_json, AppState};
+use super::{parse_json, requested_format, AppState};
 use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem};
 use crate::model::incident::{Incident, NewIncident};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
+use crate::query::export::{each_batch, Format, Writer};
+use crate::query::filter::parse_timestamp;
 use crate::query::filter::FilterParams;
-use crate::query::page::PageParams;
+use crate::query::page::{PageParams, Sort};
 use crate::query::{self, Filter, Page, Params};
 
 pub fn configure(config: &mut ServiceConfig) {
     config
         .service(list_incidents)
+        .service(list_deleted)
         .service(get_incident)
         .service(create_incident)
         .service(patch_incident)
@@ -42,12 +46,36 @@ pub struct IncidentPage {
     pub total: Option<i64>,
 }
 
-/// List incidents matching the filters, newest first by default, with cursor pagination.
+/// How `GET /v1/incidents` answers.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameter; `list_incidents` reads it
+pub struct ExportParams {
+    /// `json` (default): a page. `csv`, `geojson`, `ndjson`: every match, streamed, no page
+    /// limit (`limit` and `cursor` do not apply; `sort` does). The `Accept` header
+    /// (`text/csv`, `application/geo+json`, `application/x-ndjson`) works too. CSV columns:
+    /// the incident's fields flattened (`killed_low` … `injured_high`), with `perpetrators`,
+    /// `perpetrator_claims`, `source_urls` and `source_titles` joined by ` | `, and
+    /// `attributes` as a JSON object. GeoJSON leaves out incidents without coordinates and
+    /// counts them in `X-Omitted-Without-Coordinates`. NDJSON lines are import input.
+    #[param(inline, example = "csv")]
+    format: Option<Format>,
+}
+
+/// List incidents matching the filters, newest first by default, with cursor pagination;
+/// or export every match as CSV, GeoJSON or NDJSON.
 #[utoipa::path(
     tag = "incidents",
-    params(FilterParams, PageParams),
+    params(FilterParams, PageParams, ExportParams),
     responses(
-        (status = 200, description = "A page of incidents; `Link: <...>; rel=\"next\"` points to the next", body = IncidentPage),
+        (status = 200, description = "A page of incidents (`Link: <...>; rel=\"next\"` points to the next), or the export",
+            content(
+                (IncidentPage = "application/json"),
+                (String = "text/csv", example = "id,dataset,external_id,occurred_on,...\n1,manual,,2020-11-21,...\n"),
+                (Object = "application/geo+json", example = json!({"type": "FeatureCollection", "omitted_without_coordinates": 0, "features": [{"type": "Feature", "id": 1, "geometry": {"type": "Point", "coordinates": [69.17, 34.53]}, "properties": {"id": 1}}]})),
+                (NewIncident = "application/x-ndjson"),
+            ),
+            headers(("X-Omitted-Without-Coordinates" = i64, description = "GeoJSON only: matching incidents left out for lack of coordinates"))),
         (status = 400, description = "A parameter is invalid; the problem names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
     )
@@ -59,19 +87,30 @@ async fn list_incidents(
     _caller: Caller,
 ) -> AppResult<HttpResponse> {
     let mut params = Params::parse(req.query_string())?;
-    let filter = Filter::parse(&mut params)?;
+    let mut filter = Filter::parse(&mut params)?;
     let page = Page::parse(&mut params)?;
+    let format = requested_format(&req, &mut params, &Format::ALL_FORMATS)?;
     params.finish()?;
+    if format != Format::Json {
+        return export(&state, filter, page.sort, format).await;
+    }
     let listing = state
-        .run(move |conn| Ok(query::list(conn, &filter, &page)?))
+        .run({
+            let page = page.clone();
+            move |conn| {
+                filter.resolve_named_regions(conn)?;
+                Ok(query::list(conn, &filter, &page)?)
+            }
+        })
         .await?;
+    let next_cursor = listing.next_cursor.as_ref().map(|c| page.encode(c));
     let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &listing.next_cursor {
+    if let Some(cursor) = &next_cursor {
         response.insert_header((header::LINK, next_link(&req, cursor)));
     }
     Ok(response.json(IncidentPage {
         data: listing.incidents,
-        next_cursor: listing.next_cursor,
+        next_cursor,
         total: listing.total,
     }))
 }
@@ -84,6 +123,112 @@ fn next_link(req: &HttpRequest, cursor: &str) -> String {
     pairs.push(("cursor".into(), cursor.into()));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("<{}?{query}>; rel=\"next\"", req.path())
+}
+
+/// Streams every incident `filter` matches: the batches are read on a blocking thread and
+/// sent through a small bounded channel, so memory stays flat and a slow client slows the
+/// reader down instead of filling memory.
+async fn export(
+    state: &AppState,
+    mut filter: Filter,
+    sort: Sort,
+    format: Format,
+) -> AppResult<HttpResponse> {
+    let (filter, omitted) = state
+        .run(move |conn| {
+            filter.resolve_named_regions(conn)?;
+            let omitted = match format {
+                Format::Geojson => query::count_without_coordinates(conn, &filter)?,
+                _ => 0,
+            };
+            Ok((filter, omitted))
+        })
+        .await?;
+    let (sender, receiver) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let pool = state.pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let writer = Writer::new(format);
+        let send = |bytes: Vec<u8>| sender.blocking_send(Ok(web::Bytes::from(bytes))).is_ok();
+        if !send(writer.header(omitted)) {
+            return;
+        }
+        let mut first = true;
+        let outcome = each_batch(&pool, &filter, sort, |batch| {
+            let sent = send(writer.batch(&batch, first));
+            first = false;
+            sent
+        });
+        match outcome {
+            Ok(()) => {
+                send(writer.footer());
+            }
+            Err(error) => {
+                tracing::error!(%error, "export stopped");
+                let _ = sender.blocking_send(Err(std::io::Error::other("export stopped")));
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let mut response = HttpResponse::Ok();
+    response.content_type(format.content_type()).insert_header((
+        header::CONTENT_DISPOSITION,
+        format!("inline; filename=\"incidents.{}\"", format.extension()),
+    ));
+    if format == Format::Geojson {
+        response.insert_header(("X-Omitted-Without-Coordinates", omitted.to_string()));
+    }
+    Ok(response.streaming(body))
+}
+
+/// Deletions since a time, for mirrors.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedPage {
+    /// Every incident deleted at or after `since`, oldest deletion first.
+    pub data: Vec<store::DeletedIncident>,
+    /// The server's time when the feed was read: pass it (less a safety margin, see the
+    /// README's sync recipe) as the next `since` and `updated_since`.
+    #[serde(with = "crate::model::incident::utc_timestamp")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-24T12:00:00Z")]
+    pub as_of: chrono::NaiveDateTime,
+}
+
+/// When the deletions start.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameter; `list_deleted` reads it
+pub struct DeletedParams {
+    /// RFC 3339 timestamp; only deletions at or after it. Omitted: every deletion.
+    #[param(example = "2026-11-24T00:00:00Z")]
+    since: Option<String>,
+}
+
+/// The change feed of deletions: what a mirror removes. Changes and additions come from
+/// `GET /v1/incidents?updated_since=`.
+#[utoipa::path(
+    tag = "incidents",
+    params(DeletedParams),
+    responses(
+        (status = 200, description = "The deletions", body = DeletedPage),
+        (status = 400, description = "`since` is not an RFC 3339 timestamp", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/incidents/deleted")]
+async fn list_deleted(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> AppResult<HttpResponse> {
+    let mut params = Params::parse(req.query_string())?;
+    let since = params.take_parsed("since", parse_timestamp)?;
+    params.finish()?;
+    let as_of = store::now();
+    let data = state
+        .run(move |conn| Ok(store::deleted_since(conn, since)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(DeletedPage { data, as_of }))
 }
 
 /// One incident. The `ETag` is its version, for `If-Match` on PATCH and DELETE.

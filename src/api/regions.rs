@@ -1,15 +1,23 @@
 //! `/v1/regions`: the regions the `region` filter understands.
 
-use actix_web::{get, HttpResponse};
-use serde::Serialize;
+use actix_web::{delete, get, put, web, HttpResponse};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
+use super::{parse_json, AppState};
+use crate::db::keys::Role;
+use crate::db::regions;
+use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::model::country;
+use crate::model::validate::did_you_mean;
 
 pub fn configure(config: &mut ServiceConfig) {
-    config.service(list_regions);
+    config
+        .service(list_regions)
+        .service(put_region)
+        .service(delete_region);
 }
 
 /// The regions usable in the `region` filter.
@@ -38,6 +46,17 @@ pub enum RegionKind {
     M49Region,
     /// A UN M49 sub-region (e.g. Southern Asia).
     M49Subregion,
+    /// A region named by an admin (`PUT /v1/regions/{name}`).
+    Named,
+}
+
+/// The countries of a named region.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"countries": ["SY", "YE", "IQ", "PS", "IL", "LB", "TR", "IR", "SA"]}))]
+pub struct RegionInput {
+    /// ISO alpha-2, alpha-3 or names; at least one.
+    pub countries: Vec<String>,
 }
 
 /// A country in a region.
@@ -60,7 +79,7 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
         .collect()
 }
 
-/// The UN M49 regions and sub-regions with their countries.
+/// The UN M49 regions and sub-regions, then the named regions, with their countries.
 #[utoipa::path(
     tag = "regions",
     responses(
@@ -69,7 +88,8 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
     )
 )]
 #[get("/v1/regions")]
-async fn list_regions(_caller: Caller) -> HttpResponse {
+async fn list_regions(state: web::Data<AppState>, _caller: Caller) -> AppResult<HttpResponse> {
+    let named = state.run(|conn| Ok(regions::all(conn)?)).await?;
     let mut regions = Vec::new();
     for (region, subregions) in country::m49_regions() {
         regions.push(Region {
@@ -87,5 +107,137 @@ async fn list_regions(_caller: Caller) -> HttpResponse {
             });
         }
     }
-    HttpResponse::Ok().json(RegionList { regions })
+    regions.extend(named.into_iter().map(named_region));
+    Ok(HttpResponse::Ok().json(RegionList { regions }))
+}
+
+fn named_region(region: regions::NamedRegion) -> Region {
+    Region {
+        name: region.name,
+        kind: RegionKind::Named,
+        parent: None,
+        countries: country_refs(region.countries.iter()),
+    }
+}
+
+/// Longest region name accepted.
+const MAX_NAME: usize = 100;
+
+/// Create or replace a named region: a list of countries, usable in the `region` filter and
+/// in `group_by=region` of the stats. Names are case-insensitive and may not be UN M49
+/// names. Needs an admin key.
+#[utoipa::path(
+    tag = "regions",
+    params(("name" = String, Path, description = "The region's name", example = "Middle East")),
+    request_body = RegionInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = Region),
+        (status = 201, description = "Created", body = Region),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is a UN M49 region or sub-region", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A country is unknown, or there is none; each named by its JSON path", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/regions/{name}")]
+async fn put_region(
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<HttpResponse> {
+    caller.require(Role::Admin)?;
+    let name = path.into_inner().trim().to_string();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(AppError::parameter(
+            "name",
+            format!("a region name has 1 to {MAX_NAME} characters"),
+        ));
+    }
+    if country::m49_members(&name).is_some() {
+        return Err(AppError::Conflict(format!(
+            "{name:?} is a UN M49 region; choose another name"
+        )));
+    }
+    let input: RegionInput = parse_json(&body)?;
+    let codes = resolve_countries(&input.countries)?;
+    let created = state
+        .run({
+            let (name, codes) = (name.clone(), codes.clone());
+            move |conn| Ok(regions::put(conn, &name, &codes)?)
+        })
+        .await?;
+    let region = named_region(regions::NamedRegion {
+        name,
+        countries: codes,
+    });
+    Ok(if created {
+        HttpResponse::Created().json(region)
+    } else {
+        HttpResponse::Ok().json(region)
+    })
+}
+
+/// The alpha-3 codes of `countries`, sorted; every unknown one is reported.
+fn resolve_countries(countries: &[String]) -> AppResult<Vec<String>> {
+    if countries.is_empty() {
+        return Err(AppError::field(
+            "countries",
+            "must name at least one country",
+        ));
+    }
+    let mut codes = Vec::new();
+    let mut errors = Vec::new();
+    for (i, value) in countries.iter().enumerate() {
+        match country::resolve(value) {
+            Some(found) => codes.push(found.alpha3.clone()),
+            None => errors.push(FieldError::new(
+                format!("countries[{i}]"),
+                format!(
+                    "unknown country {value:?}{}",
+                    did_you_mean(&country::suggest_country(value))
+                ),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::InvalidBody(errors));
+    }
+    codes.sort();
+    codes.dedup();
+    Ok(codes)
+}
+
+/// Delete a named region. Needs an admin key.
+#[utoipa::path(
+    tag = "regions",
+    params(("name" = String, Path, description = "The region's name, any case", example = "Middle East")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No named region has this name", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/regions/{name}")]
+async fn delete_region(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<HttpResponse> {
+    caller.require(Role::Admin)?;
+    let name = path.into_inner();
+    let deleted = state
+        .run({
+            let name = name.clone();
+            move |conn| Ok(regions::delete(conn, &name)?)
+        })
+        .await?;
+    if deleted {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AppError::NotFound(format!("named region {name:?}")))
+    }
 }

@@ -522,3 +522,37 @@ pub fn now() -> NaiveDateTime {
     use chrono::SubsecRound;
     Utc::now().naive_utc().trunc_subsecs(6)
 }
+
+/// An incident deleted at `deleted_at`, for the change feed.
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct DeletedIncident {
+    #[schema(example = 1042)]
+    pub id: i64,
+    #[schema(example = "acled")]
+    pub dataset: String,
+    #[schema(example = "AFG45510")]
+    pub external_id: Option<String>,
+    #[serde(with = "crate::model::incident::utc_timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub deleted_at: NaiveDateTime,
+}
+
+/// The incidents deleted at or after `since` (all when `None`), oldest deletion first.
+pub fn deleted_since(
+    conn: &mut DbConnection,
+    since: Option<NaiveDateTime>,
+) -> QueryResult<Vec<DeletedIncident>> {
+    let mut query = deleted_incidents::table
+        .select((
+            deleted_incidents::id,
+            deleted_incidents::dataset,
+            deleted_incidents::external_id,
+            deleted_incidents::deleted_at,
+        ))
+        .order((deleted_incidents::deleted_at, deleted_incidents::id))
+        .into_boxed();
+    if let Some(since) = since {
+        query = query.filter(deleted_incidents::deleted_at.ge(since));
+    }
+    query.load(conn)
+}

@@ -3,6 +3,7 @@
 
 pub mod incidents;
 pub mod keys;
+pub mod regions;
 pub mod schema;
 
 use std::time::Duration;
@@ -69,17 +70,17 @@ struct ConnectionSettings;
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(sqlite) = conn {
-            sqlite
-                .batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+        match conn {
+            // Stats turn dates into text; ISO makes that `YYYY-MM-DD` as on SQLite.
+            DbConnection::Postgres(pg) => pg.batch_execute("SET DateStyle = ISO"),
+            DbConnection::Sqlite(sqlite) => sqlite.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; \
-                     PRAGMA temp_store = MEMORY;",
-                )
-                .map_err(diesel::r2d2::Error::QueryError)?;
+                 PRAGMA temp_store = MEMORY;",
+            ),
         }
-        Ok(())
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 

@@ -86,6 +86,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    named_region_countries (region_key, country_code) {
+        region_key -> Text,
+        region -> Text,
+        country_code -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(incident_perpetrators -> incidents (incident_id));
 diesel::joinable!(incident_sources -> incidents (incident_id));
 diesel::joinable!(incident_sources -> sources (source_id));
@@ -97,4 +106,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_sources,
     deleted_incidents,
     api_keys,
+    named_region_countries,
 );

@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::params::Params;
 use crate::db::schema::{incident_perpetrators, incidents};
-use crate::db::Db;
+use crate::db::{regions, Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::country;
 use crate::model::incident::Claim;
@@ -44,7 +44,8 @@ pub struct FilterParams {
     /// with the closest known names.
     #[param(example = "AF")]
     country: Option<String>,
-    /// UN M49 regions or sub-regions (see `GET /v1/regions`), case-insensitive.
+    /// UN M49 regions or sub-regions, or named regions (see `GET /v1/regions`),
+    /// case-insensitive.
     #[param(example = "Southern Asia")]
     region: Option<String>,
     /// The source dataset's own region labels, case-insensitive.
@@ -110,6 +111,9 @@ pub struct Filter {
     pub countries: Vec<String>,
     /// Alpha-3 codes of every region in `region`.
     pub region_countries: Option<Vec<String>>,
+    /// Names in `region` that are not UN M49 regions: named regions, looked up in the
+    /// database by `resolve_named_regions`.
+    pub named_regions: Vec<String>,
     pub source_regions: Vec<String>,
     pub admin1: Vec<String>,
     pub admin2: Vec<String>,
@@ -161,11 +165,13 @@ impl Filter {
         let near = parse_near(params)?;
         let killed_min = params.take_parsed("killed_min", parse_count)?;
         let killed_max = params.take_parsed("killed_max", parse_count)?;
+        let (region_countries, named_regions) = resolve_m49_regions(params.take_list("region"));
         Ok(Filter {
             from,
             to,
             countries: resolve_countries(params.take_list("country"))?,
-            region_countries: resolve_regions(params.take_list("region"))?,
+            region_countries,
+            named_regions,
             source_regions: lower_list(params.take_list("source_region")),
             admin1: lower_list(params.take_list("admin1")),
             admin2: lower_list(params.take_list("admin2")),
@@ -184,12 +190,38 @@ impl Filter {
                 .take("q")
                 .map(|q| q.split_whitespace().map(str::to_lowercase).collect())
                 .unwrap_or_default(),
-            updated_since: params.take_parsed("updated_since", |v| {
-                chrono::DateTime::parse_from_rfc3339(v)
-                    .map(|t| t.naive_utc())
-                    .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {v:?}"))
-            })?,
+            updated_since: params.take_parsed("updated_since", parse_timestamp)?,
         })
+    }
+
+    /// Looks up the named regions of `region` and adds their countries; a name that is neither
+    /// a UN M49 region nor a named region is a 400 with the closest names.
+    pub fn resolve_named_regions(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+        if self.named_regions.is_empty() {
+            return Ok(());
+        }
+        let found = regions::find(conn, &self.named_regions)?;
+        for name in &self.named_regions {
+            if !found
+                .iter()
+                .any(|r| r.name.to_lowercase() == name.to_lowercase())
+            {
+                let named = regions::all(conn)?.into_iter().map(|r| r.name);
+                let suggestions =
+                    country::suggest(name, country::m49_names().into_iter().chain(named));
+                return Err(AppError::InvalidParameter {
+                    parameter: "region".into(),
+                    message: format!("unknown region {name:?}{}", did_you_mean(&suggestions)),
+                    suggestions,
+                });
+            }
+        }
+        let codes = self.region_countries.get_or_insert_with(Vec::new);
+        codes.extend(found.into_iter().flat_map(|r| r.countries));
+        codes.sort();
+        codes.dedup();
+        self.named_regions.clear();
+        Ok(())
     }
 
     /// `query` narrowed to the incidents this filter matches.
@@ -392,6 +424,13 @@ fn parse_day(text: &str, bound: Bound) -> Result<NaiveDate, String> {
     date.filter(|d| d.year() == year).ok_or_else(invalid)
 }
 
+/// An RFC 3339 timestamp, as UTC.
+pub fn parse_timestamp(text: &str) -> Result<NaiveDateTime, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.naive_utc())
+        .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {text:?}"))
+}
+
 fn parse_count(text: &str) -> Result<i32, String> {
     text.parse::<i32>()
         .ok()
@@ -495,27 +534,22 @@ fn resolve_countries(values: Vec<String>) -> AppResult<Vec<String>> {
         .collect()
 }
 
-fn resolve_regions(values: Vec<String>) -> AppResult<Option<Vec<String>>> {
+/// The countries of the UN M49 regions among `values`, and the other names.
+fn resolve_m49_regions(values: Vec<String>) -> (Option<Vec<String>>, Vec<String>) {
     if values.is_empty() {
-        return Ok(None);
+        return (None, Vec::new());
     }
     let mut codes = Vec::new();
-    for value in &values {
-        match country::m49_members(value) {
+    let mut named = Vec::new();
+    for value in values {
+        match country::m49_members(&value) {
             Some(members) => codes.extend(members),
-            None => {
-                let suggestions = country::suggest(value, country::m49_names().into_iter());
-                return Err(AppError::InvalidParameter {
-                    parameter: "region".into(),
-                    message: format!("unknown region {value:?}{}", did_you_mean(&suggestions)),
-                    suggestions,
-                });
-            }
+            None => named.push(value),
         }
     }
     codes.sort();
     codes.dedup();
-    Ok(Some(codes))
+    (Some(codes), named)
 }
 
 fn lower_list(values: Vec<String>) -> Vec<String> {

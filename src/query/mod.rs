@@ -1,8 +1,11 @@
-//! Finding incidents: the one filter type, sorting and pagination, and the queries that run them.
+//! Finding incidents: the one filter type, sorting and pagination, and the queries that run
+//! them for the list, the exports and the stats.
 
+pub mod export;
 pub mod filter;
 pub mod page;
 pub mod params;
+pub mod stats;
 
 use diesel::prelude::*;
 
@@ -18,7 +21,7 @@ pub use params::Params;
 #[derive(Debug)]
 pub struct Listing {
     pub incidents: Vec<Incident>,
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<page::Cursor>,
     pub total: Option<i64>,
 }
 
@@ -50,6 +53,19 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
 pub fn count(conn: &mut DbConnection, filter: &Filter) -> QueryResult<i64> {
     filter
         .apply(incidents::table.into_boxed())
+        .count()
+        .get_result(conn)
+}
+
+/// How many incidents match `filter` but have no coordinates (what a GeoJSON export leaves out).
+pub fn count_without_coordinates(conn: &mut DbConnection, filter: &Filter) -> QueryResult<i64> {
+    filter
+        .apply(incidents::table.into_boxed())
+        .filter(
+            incidents::latitude
+                .is_null()
+                .or(incidents::longitude.is_null()),
+        )
         .count()
         .get_result(conn)
 }

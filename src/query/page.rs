@@ -140,8 +140,8 @@ impl Page {
         query.limit(self.limit + 1)
     }
 
-    /// `query` in this sort's order, without paging: what the exports stream.
-    pub fn order(&self, query: IncidentQuery) -> IncidentQuery {
+    /// `query` in this sort's order.
+    fn order(&self, query: IncidentQuery) -> IncidentQuery {
         match self.sort {
             Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
             Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
@@ -185,17 +185,31 @@ impl Page {
         }
     }
 
-    /// The cursor that continues after `last`.
+    /// The cursor that continues after the row with these keys.
     pub fn cursor_after(
         &self,
         id: i64,
         occurred_on: NaiveDate,
         killed_best: Option<i32>,
-    ) -> String {
-        let key = match self.sort {
-            Sort::NewestFirst | Sort::OldestFirst => occurred_on.to_string(),
-            Sort::MostKilledFirst | Sort::LeastKilledFirst => killed_best.unwrap_or(-1).to_string(),
-            Sort::Id => String::new(),
+    ) -> Cursor {
+        match self.sort {
+            Sort::NewestFirst | Sort::OldestFirst => Cursor::Date(occurred_on, id),
+            Sort::MostKilledFirst | Sort::LeastKilledFirst => {
+                Cursor::Killed(killed_best.unwrap_or(-1), id)
+            }
+            Sort::Id => Cursor::Id(id),
+        }
+    }
+
+    /// `cursor` as the opaque text clients pass back.
+    pub fn encode(&self, cursor: &Cursor) -> String {
+        let key = match cursor {
+            Cursor::Date(date, _) => date.to_string(),
+            Cursor::Killed(killed, _) => killed.to_string(),
+            Cursor::Id(_) => String::new(),
+        };
+        let id = match cursor {
+            Cursor::Date(_, id) | Cursor::Killed(_, id) | Cursor::Id(id) => id,
         };
         URL_SAFE_NO_PAD.encode(format!("{}|{key}|{id}", self.sort.name()))
     }
@@ -240,7 +254,7 @@ mod tests {
             count: false,
         };
         let date = NaiveDate::from_ymd_opt(2020, 11, 21).unwrap();
-        let text = page.cursor_after(42, date, None);
+        let text = page.encode(&page.cursor_after(42, date, None));
         assert_eq!(
             decode_cursor(&text, Sort::MostKilledFirst),
             Ok(Cursor::Killed(-1, 42))

@@ -177,6 +177,31 @@ impl TestApp {
         response.json().unwrap()
     }
 
+    /// POSTs a dataset file to `/v1/imports?{query}` as the editor.
+    pub fn import(&self, query: &str, body: Vec<u8>) -> Response {
+        let request = self
+            .client
+            .post(self.url(&format!("/v1/imports?{query}")))
+            .body(body);
+        self.with_token(request, &self.editor)
+    }
+
+    /// Imports a file, expecting 200; returns the report.
+    pub fn import_report(&self, query: &str, body: Vec<u8>) -> Value {
+        let response = self.import(query, body);
+        assert_eq!(response.status(), 200, "import {query}");
+        response.json().unwrap()
+    }
+
+    /// Stores named region `name` as the admin; returns the response.
+    pub fn put_region(&self, name: &str, countries: &[&str]) -> Response {
+        let request = self
+            .client
+            .put(self.url(&format!("/v1/regions/{name}")))
+            .json(&json!({ "countries": countries }));
+        self.with_token(request, &self.admin)
+    }
+
     /// The ids of `GET path`'s `data`, in order.
     pub fn ids(&self, path: &str) -> Vec<i64> {
         self.get_json(path)["data"]
@@ -215,4 +240,13 @@ pub fn kabul() -> Value {
 /// A minimal valid incident in `country` on `date`.
 pub fn incident(country: &str, date: &str) -> Value {
     json!({"occurred_on": date, "location": {"country_code": country}})
+}
+
+/// The UCDP GED sample shipped for `serve --demo` (CC BY 4.0): 200 real events.
+pub fn ucdp_sample() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/demo/ucdp_ged_sample.csv"
+    ))
+    .unwrap()
 }

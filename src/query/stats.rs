@@ -1,0 +1,323 @@
+//! Stats: counts and casualty sums of the incidents a filter matches, grouped by up to three
+//! keys, computed by one SQL aggregate in the database.
+
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Nullable, Text};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use super::params::Params;
+use super::Filter;
+use crate::db::schema::incidents;
+use crate::db::{Db, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::model::country;
+use crate::model::validate::did_you_mean;
+
+/// What `group_by` may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKey {
+    /// ISO alpha-3 country code.
+    Country,
+    /// UN M49 region; a named region's incidents also form a group of their own.
+    Region,
+    /// UN M49 sub-region.
+    Subregion,
+    /// The source dataset's own region label.
+    SourceRegion,
+    Admin1,
+    /// `YYYY` of `occurred_on`.
+    Year,
+    /// `YYYY-MM` of `occurred_on`.
+    Month,
+    EventType,
+    /// Each perpetrator of an incident: an incident with two counts in both groups; one
+    /// with none in the null group.
+    Perpetrator,
+    Dataset,
+}
+
+impl GroupKey {
+    const ALL: [(&'static str, GroupKey); 10] = [
+        ("country", GroupKey::Country),
+        ("region", GroupKey::Region),
+        ("subregion", GroupKey::Subregion),
+        ("source_region", GroupKey::SourceRegion),
+        ("admin1", GroupKey::Admin1),
+        ("year", GroupKey::Year),
+        ("month", GroupKey::Month),
+        ("event_type", GroupKey::EventType),
+        ("perpetrator", GroupKey::Perpetrator),
+        ("dataset", GroupKey::Dataset),
+    ];
+
+    pub fn name(self) -> &'static str {
+        GroupKey::ALL
+            .iter()
+            .find(|(_, key)| *key == self)
+            .map(|(name, _)| *name)
+            .unwrap_or("country")
+    }
+
+    /// The key's SQL over the filtered incidents `i` (and their perpetrators `p`). Dates are
+    /// ISO text on both backends (PostgreSQL sessions run with `DateStyle = ISO`).
+    fn sql(self) -> &'static str {
+        match self {
+            GroupKey::Country => "i.country_code",
+            GroupKey::Region => "i.region_key",
+            GroupKey::Subregion => "i.subregion",
+            GroupKey::SourceRegion => "i.source_region",
+            GroupKey::Admin1 => "i.admin1",
+            GroupKey::Year => "substr(CAST(i.occurred_on AS TEXT), 1, 4)",
+            GroupKey::Month => "substr(CAST(i.occurred_on AS TEXT), 1, 7)",
+            GroupKey::EventType => "i.event_type",
+            GroupKey::Perpetrator => "p.name",
+            GroupKey::Dataset => "i.dataset",
+        }
+    }
+}
+
+/// At most this many `group_by` keys.
+const MAX_KEYS: usize = 3;
+
+/// Reads `group_by`: up to three distinct keys.
+pub fn parse_group_by(params: &mut Params) -> AppResult<Vec<GroupKey>> {
+    let mut keys = Vec::new();
+    for name in params.take_list("group_by") {
+        let key = GroupKey::ALL
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(&name))
+            .map(|(_, key)| *key)
+            .ok_or_else(|| {
+                let suggestions =
+                    country::suggest(&name, GroupKey::ALL.iter().map(|(n, _)| n.to_string()));
+                AppError::InvalidParameter {
+                    parameter: "group_by".into(),
+                    message: format!(
+                        "unknown key {name:?}{}; expected up to three of {}",
+                        did_you_mean(&suggestions),
+                        GroupKey::ALL.map(|(n, _)| n).join(", ")
+                    ),
+                    suggestions,
+                }
+            })?;
+        if keys.contains(&key) {
+            return Err(AppError::parameter(
+                "group_by",
+                format!("{} is named twice", key.name()),
+            ));
+        }
+        keys.push(key);
+    }
+    if keys.len() > MAX_KEYS {
+        return Err(AppError::parameter(
+            "group_by",
+            format!("at most {MAX_KEYS} keys, got {}", keys.len()),
+        ));
+    }
+    Ok(keys)
+}
+
+/// Sums of one casualty figure over a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Totals {
+    /// Sum of the known `low` values; null when none is known.
+    #[schema(example = 8)]
+    pub low: Option<i64>,
+    /// Sum of the known `best` values; null when none is known.
+    #[schema(example = 8)]
+    pub best: Option<i64>,
+    /// Sum of the known `high` values; null when none is known.
+    #[schema(example = json!(null))]
+    pub high: Option<i64>,
+    /// Incidents whose `best` is unknown (not counted as 0 in the sums).
+    #[schema(example = 0)]
+    pub unknown: i64,
+}
+
+/// One group: its keys, how many incidents it has, and their casualties.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StatsRow {
+    /// The group's value of each `group_by` key (null: the incidents without one).
+    #[schema(example = json!({"country": "AFG", "year": "2020"}))]
+    pub group: BTreeMap<String, Option<String>>,
+    #[schema(example = 1)]
+    pub incidents: i64,
+    pub killed: Totals,
+    pub injured: Totals,
+}
+
+type StatsSqlType = (
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    BigInt,
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+    BigInt,
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+    BigInt,
+);
+
+type StatsTuple = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
+
+const AGGREGATES: &str = "COUNT(*), \
+     SUM(i.killed_low), SUM(i.killed_best), SUM(i.killed_high), COUNT(*) - COUNT(i.killed_best), \
+     SUM(i.injured_low), SUM(i.injured_best), SUM(i.injured_high), COUNT(*) - COUNT(i.injured_best)";
+
+/// The stats of `filter` grouped by `keys`, groups in key order (nulls last).
+pub fn stats(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    keys: &[GroupKey],
+) -> QueryResult<Vec<StatsRow>> {
+    let matching = filter.apply(incidents::table.into_boxed()).select((
+        incidents::id,
+        incidents::dataset,
+        incidents::occurred_on,
+        incidents::event_type,
+        incidents::country_code,
+        incidents::region,
+        incidents::subregion,
+        incidents::source_region,
+        incidents::admin1,
+        (
+            incidents::killed_low,
+            incidents::killed_best,
+            incidents::killed_high,
+        ),
+        (
+            incidents::injured_low,
+            incidents::injured_best,
+            incidents::injured_high,
+        ),
+    ));
+    let query = StatsQuery {
+        matching: Box::new(matching),
+        keys: keys.to_vec(),
+    };
+    let mut rows: Vec<StatsRow> = query
+        .load::<StatsTuple>(conn)?
+        .into_iter()
+        .map(|row| to_stats_row(keys, row))
+        .collect();
+    rows.sort_by(|a, b| {
+        let order = |row: &StatsRow| -> Vec<(bool, Option<String>)> {
+            keys.iter()
+                .map(|k| {
+                    let value = row.group.get(k.name()).cloned().flatten();
+                    (value.is_none(), value)
+                })
+                .collect()
+        };
+        order(a).cmp(&order(b))
+    });
+    Ok(rows)
+}
+
+fn to_stats_row(keys: &[GroupKey], row: StatsTuple) -> StatsRow {
+    let (k1, k2, k3, incidents, kl, kb, kh, ku, il, ib, ih, iu) = row;
+    let group = keys
+        .iter()
+        .zip([k1, k2, k3])
+        .map(|(key, value)| (key.name().to_string(), value))
+        .collect();
+    StatsRow {
+        group,
+        incidents,
+        killed: Totals {
+            low: kl,
+            best: kb,
+            high: kh,
+            unknown: ku,
+        },
+        injured: Totals {
+            low: il,
+            best: ib,
+            high: ih,
+            unknown: iu,
+        },
+    }
+}
+
+/// `SELECT keys, aggregates FROM (filtered incidents) i [JOIN …] GROUP BY keys`. The filtered
+/// incidents are the list's own query, so stats and list can never disagree; both databases
+/// flatten the subquery into a plain scan of the filter's index range.
+struct StatsQuery {
+    matching: Box<dyn QueryFragment<Db> + Send>,
+    keys: Vec<GroupKey>,
+}
+
+impl StatsQuery {
+    /// The filtered incidents; grouped by region they appear once under their UN M49 region
+    /// and once more under each named region holding their country.
+    fn walk_source<'b>(&'b self, out: &mut AstPass<'_, 'b, Db>) -> QueryResult<()> {
+        if self.keys.contains(&GroupKey::Region) {
+            out.push_sql("(SELECT m.*, m.region AS region_key FROM (");
+            self.matching.walk_ast(out.reborrow())?;
+            out.push_sql(") m UNION ALL SELECT m.*, n.region AS region_key FROM (");
+            self.matching.walk_ast(out.reborrow())?;
+            out.push_sql(") m JOIN named_region_countries n ON n.country_code = m.country_code) i");
+        } else {
+            out.push_sql("(");
+            self.matching.walk_ast(out.reborrow())?;
+            out.push_sql(") i");
+        }
+        if self.keys.contains(&GroupKey::Perpetrator) {
+            out.push_sql(" LEFT JOIN incident_perpetrators p ON p.incident_id = i.id");
+        }
+        Ok(())
+    }
+}
+
+impl QueryFragment<Db> for StatsQuery {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        for position in 0..MAX_KEYS {
+            match self.keys.get(position) {
+                Some(key) => out.push_sql(key.sql()),
+                None => out.push_sql("CAST(NULL AS TEXT)"),
+            }
+            out.push_sql(", ");
+        }
+        out.push_sql(AGGREGATES);
+        out.push_sql(" FROM ");
+        self.walk_source(&mut out)?;
+        if !self.keys.is_empty() {
+            out.push_sql(" GROUP BY ");
+            let keys: Vec<&str> = self.keys.iter().map(|k| k.sql()).collect();
+            out.push_sql(&keys.join(", "));
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for StatsQuery {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for StatsQuery {
+    type SqlType = StatsSqlType;
+}
+
+impl RunQueryDsl<DbConnection> for StatsQuery {}

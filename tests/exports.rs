@@ -1,0 +1,157 @@
+//! Exports of `GET /v1/incidents`: CSV, GeoJSON and NDJSON of every match, streamed.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{assert_problem, incident, kabul, ucdp_sample, TestApp};
+use serde_json::{json, Value};
+
+fn total(app: &TestApp, filter: &str) -> u64 {
+    app.get_json(&format!("/v1/incidents?count=true&limit=1&{filter}"))["total"]
+        .as_u64()
+        .unwrap()
+}
+
+fn export(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, String) {
+    let response = app.get(&format!("/v1/incidents?{query}"));
+    assert_eq!(response.status(), 200, "{query}");
+    let headers = response.headers().clone();
+    (headers, response.text().unwrap())
+}
+
+/// `count` made-up incidents as NDJSON import lines, spread over 2019–2020.
+fn generated(count: usize) -> Vec<u8> {
+    let mut lines = String::new();
+    for n in 0..count {
+        let day = 1 + n % 28;
+        let month = 1 + n % 12;
+        let line = json!({
+            "dataset": "generated",
+            "external_id": format!("g{n}"),
+            "occurred_on": format!("{}-{month:02}-{day:02}", 2019 + n % 2),
+            "location": {"country_code": if n % 3 == 0 { "AF" } else { "SY" },
+                         "latitude": 30.0 + (n % 10) as f64, "longitude": 40.0},
+            "casualties": {"killed": {"best": n % 7}},
+            "perpetrators": [{"name": format!("Group {}", n % 5), "claim": "suspected"}],
+        });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    lines.into_bytes()
+}
+
+#[test]
+fn a_csv_export_has_a_row_for_every_match_beyond_any_page_limit() {
+    let app = TestApp::start();
+    app.import_report("format=ndjson", generated(2_345));
+    for filter in ["", "country=AF", "from=2020-03&to=2020-08", "killed_min=3"] {
+        let (headers, text) = export(&app, &format!("format=csv&{filter}"));
+        assert!(headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let columns = reader.headers().unwrap().clone();
+        assert_eq!(&columns[0], "id");
+        assert!(columns.iter().any(|c| c == "perpetrator_claims"));
+        let ids: Vec<i64> = reader
+            .records()
+            .map(|r| r.unwrap()[0].parse().unwrap())
+            .collect();
+        assert_eq!(ids.len() as u64, total(&app, filter), "{filter}");
+        assert_eq!(
+            ids.iter().collect::<HashSet<_>>().len(),
+            ids.len(),
+            "no row twice"
+        );
+    }
+}
+
+#[test]
+fn csv_flattens_casualties_perpetrators_and_sources() {
+    let app = TestApp::start();
+    let stored = app.create(&kabul());
+    let (_, text) = export(&app, "format=csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let columns = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let field = |name: &str| row[columns.iter().position(|c| c == name).unwrap()].to_string();
+    assert_eq!(field("id"), stored["id"].to_string());
+    assert_eq!(field("country_code"), "AFG");
+    assert_eq!(field("killed_low"), "8");
+    assert_eq!(field("killed_high"), "", "unknown stays empty, not 0");
+    assert_eq!(field("perpetrators"), "Islamic State | Taliban");
+    assert_eq!(field("perpetrator_claims"), "claimed | denied");
+    assert_eq!(field("source_urls"), "");
+    assert_eq!(
+        field("source_titles"),
+        stored["sources"][0]["title"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn geojson_holds_points_and_counts_the_incidents_without_coordinates() {
+    let app = TestApp::start();
+    app.create(&kabul());
+    app.create(&incident("AF", "2020-11-22"));
+    let (headers, text) = export(&app, "format=geojson");
+    assert_eq!(headers["content-type"], "application/geo+json");
+    assert_eq!(headers["x-omitted-without-coordinates"], "1");
+    let collection: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(collection["type"], "FeatureCollection");
+    assert_eq!(collection["omitted_without_coordinates"], 1);
+    let features = collection["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1);
+    assert_eq!(features[0]["geometry"]["type"], "Point");
+    assert_eq!(
+        features[0]["geometry"]["coordinates"],
+        json!([69.17, 34.53])
+    );
+    assert_eq!(features[0]["properties"]["casualties"]["killed"]["best"], 8);
+}
+
+#[test]
+fn the_accept_header_chooses_the_format_and_format_wins() {
+    let app = TestApp::start();
+    app.create(&kabul());
+    let by_accept = app
+        .client
+        .get(app.url("/v1/incidents"))
+        .header("Accept", "application/x-ndjson")
+        .send()
+        .unwrap();
+    assert_eq!(by_accept.headers()["content-type"], "application/x-ndjson");
+    assert_eq!(by_accept.text().unwrap().lines().count(), 1);
+    let forced = app
+        .client
+        .get(app.url("/v1/incidents?format=json"))
+        .header("Accept", "text/csv")
+        .send()
+        .unwrap();
+    assert_eq!(forced.headers()["content-type"], "application/json");
+    assert_problem(app.get("/v1/incidents?format=xlsx"), 400, "format");
+}
+
+#[test]
+fn export_then_import_into_an_empty_database_gives_identical_stats() {
+    let original = TestApp::start();
+    original.import_report("format=ucdp", ucdp_sample());
+    original.create(&kabul());
+    let (_, ndjson) = export(&original, "format=ndjson");
+    let copy = TestApp::start();
+    let report = copy.import_report("format=ndjson", ndjson.into_bytes());
+    assert_eq!(report["inserted"], 201);
+    assert_eq!(report["skipped"], 0);
+    for query in [
+        "group_by=country,year",
+        "group_by=perpetrator",
+        "group_by=source_region,dataset",
+    ] {
+        let stats = |app: &TestApp| app.get_json(&format!("/v1/stats?{query}"))["data"].clone();
+        assert_eq!(stats(&original), stats(&copy), "{query}");
+    }
+    let kabul_copy = &copy.get_json("/v1/incidents?q=rockets")["data"][0];
+    assert_eq!(kabul_copy["perpetrators"], kabul()["perpetrators"]);
+    assert_eq!(kabul_copy["sources"], kabul()["sources"]);
+}
