@@ -1,0 +1,156 @@
+//! The bare floor of the HTTP benchmark (bench/run.sh): the same questions through our own
+//! storage code with no HTTP — parse the query string, run `query::list` on a pooled
+//! connection, serialise the page to JSON bytes — on THREADS threads (default 2), for
+//! SECONDS each.
+//!
+//!   cargo bench --bench floor -- DATABASE_URL SECONDS [THREADS]
+//!
+//! Prints one line a question on standard output, `floor NAME QUERIES_PER_SECOND`; the page
+//! size of each question goes to standard error. Questions c (stats) and e (named region) are
+//! not measured here yet.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use incidentdb::api::incidents::IncidentPage;
+use incidentdb::db::{self, DbPool};
+use incidentdb::query::{self, Filter, Page, Params};
+
+const DEFAULT_THREADS: usize = 2;
+
+/// The questions of ../shared/bench/README.md that go through `GET /v1/incidents`: name and
+/// query string.
+const QUESTIONS: &[(&str, &str)] = &[
+    (
+        "a_country_month",
+        "country=AF&from=2020-11-01&to=2020-11-30&limit=100&sort=-occurred_on",
+    ),
+    (
+        "b_year_all",
+        "from=2020-01-01&to=2020-12-31&limit=100&sort=-occurred_on",
+    ),
+    (
+        "d_bbox",
+        "bbox=68.9,34.3,69.5,34.8&limit=100&sort=-occurred_on",
+    ),
+];
+
+/// What the list handler does for one request, minus HTTP: the body's JSON bytes and the
+/// number of incidents on the page.
+fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), String> {
+    let mut params = Params::parse(query_string).map_err(|e| e.to_string())?;
+    let mut filter = Filter::parse(&mut params).map_err(|e| e.to_string())?;
+    let page = Page::parse(&mut params).map_err(|e| e.to_string())?;
+    params.finish().map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    filter
+        .resolve_named_regions(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let listing = query::list(&mut conn, &filter, &page).map_err(|e| e.to_string())?;
+    drop(conn);
+    let rows = listing.incidents.len();
+    let body = serde_json::to_vec(&IncidentPage {
+        data: listing.incidents,
+        next_cursor: listing.next_cursor.as_ref().map(|c| page.encode(c)),
+        total: listing.total,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok((body, rows))
+}
+
+/// Runs `query_string` on each of `threads` threads for `warmup` (not counted), then for
+/// `duration`; answers the queries per second over all threads.
+fn measure(
+    pool: &DbPool,
+    query_string: &str,
+    threads: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<f64, String> {
+    let results: Vec<Result<(u64, Duration), String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let warm_until = Instant::now() + warmup;
+                    while Instant::now() < warm_until {
+                        std::hint::black_box(list_page(pool, query_string)?);
+                    }
+                    let start = Instant::now();
+                    let deadline = start + duration;
+                    let mut done = 0u64;
+                    while Instant::now() < deadline {
+                        std::hint::black_box(list_page(pool, query_string)?);
+                        done += 1;
+                    }
+                    Ok((done, start.elapsed()))
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a floor thread panicked"))
+            .collect()
+    });
+    let mut per_second = 0.0;
+    for result in results {
+        let (done, elapsed) = result?;
+        per_second += done as f64 / elapsed.as_secs_f64();
+    }
+    Ok(per_second)
+}
+
+fn run(url: &str, seconds: f64, threads: usize) -> Result<(), String> {
+    let pool = db::open_pool(url, threads as u32)?;
+    let duration = Duration::from_secs_f64(seconds);
+    let warmup = Duration::from_secs_f64((seconds / 10.0).min(1.0));
+    for (name, query_string) in QUESTIONS {
+        let (body, rows) = list_page(&pool, query_string).map_err(|e| format!("{name}: {e}"))?;
+        eprintln!(
+            "floor {name}: {rows} incidents, {} bytes a page",
+            body.len()
+        );
+        let per_second = measure(&pool, query_string, threads, warmup, duration)
+            .map_err(|e| format!("{name}: {e}"))?;
+        println!("floor {name} {per_second:.1}");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    // `cargo bench` appends `--bench`; flags are not ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let usage = "usage: cargo bench --bench floor -- DATABASE_URL SECONDS [THREADS]";
+    let (url, seconds, threads) = match args.as_slice() {
+        [url, seconds] => (url, seconds.as_str(), None),
+        [url, seconds, threads] => (url, seconds.as_str(), Some(threads.as_str())),
+        _ => {
+            eprintln!("{usage}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(seconds) = seconds
+        .trim_end_matches('s')
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+    else {
+        eprintln!("floor: SECONDS must be a positive number, got {seconds:?}\n{usage}");
+        return ExitCode::FAILURE;
+    };
+    let Some(threads) = threads.map_or(Some(DEFAULT_THREADS), |t| {
+        t.parse::<usize>().ok().filter(|t| (1..=256).contains(t))
+    }) else {
+        eprintln!("floor: THREADS must be an integer from 1 to 256\n{usage}");
+        return ExitCode::FAILURE;
+    };
+    match run(url, seconds, threads) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("floor: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
