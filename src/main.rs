@@ -131,8 +131,9 @@ fn serve(config: Config, demo: bool) -> Result<(), String> {
 fn import_file(config: &Config, file: &str, options: ImportOptions) -> Result<(), String> {
     let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
     db::run_migrations(&mut conn)?;
-    let (input, size): (Box<dyn Read>, Option<u64>) = if file == "-" {
-        (Box::new(std::io::stdin().lock()), None)
+    db::tune_for_bulk_load(&mut conn).map_err(|e| e.to_string())?;
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if file == "-" {
+        (Box::new(std::io::stdin()), None)
     } else {
         let opened = File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?;
         let size = opened.metadata().ok().map(|m| m.len());

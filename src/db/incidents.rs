@@ -179,9 +179,9 @@ pub fn insert_many(conn: &mut DbConnection, valid: &[&ValidIncident]) -> QueryRe
 
 /// Rows in one multi-row insert: well below the bound-parameter limits (SQLite 32,766,
 /// PostgreSQL 65,535) at 29 columns a row.
-const INCIDENTS_PER_STATEMENT: usize = 500;
+const INCIDENTS_PER_STATEMENT: usize = 50;
 /// The same for the narrow child tables (at most 4 columns a row).
-const CHILDREN_PER_STATEMENT: usize = 4000;
+const CHILDREN_PER_STATEMENT: usize = 200;
 
 #[derive(Insertable)]
 #[diesel(table_name = incidents)]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, QueryResult, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 #[derive(diesel::MultiConnection)]
@@ -91,6 +91,18 @@ pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
         .on_acquire(&mut conn)
         .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
+}
+
+/// Settings for a connection that only bulk-loads (the CLI import). SQLite: a page cache big
+/// enough to keep the indexes being filled in memory (256 MiB), and no per-row foreign-key
+/// lookups (the importer writes parents before children in one transaction).
+pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.batch_execute("PRAGMA cache_size = -262144; PRAGMA foreign_keys = OFF;")
+        }
+        DbConnection::Postgres(_) => Ok(()),
+    }
 }
 
 /// Runs the pending migrations of the connection's backend.

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::sync::mpsc::Receiver;
 
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
@@ -60,24 +61,52 @@ pub struct ImportOptions {
 
 /// Imports `input`; `progress` is told the number of rows read after every batch.
 /// An `abort` import with invalid rows writes nothing and fails with every bad row.
-pub fn import<R: Read>(
+///
+/// Reading and validating run on a thread of their own, a couple of batches ahead of the
+/// writer, so parsing and writing use both cores; the bounded channel keeps memory flat.
+pub fn import<R: Read + Send>(
     conn: &mut DbConnection,
     input: R,
     options: &ImportOptions,
     mut progress: impl FnMut(u64),
 ) -> AppResult<ImportReport> {
-    let mut rows = options.format.rows(input);
+    std::thread::scope(|scope| {
+        let (sender, batches) = std::sync::mpsc::sync_channel::<Parsed>(2);
+        scope.spawn(move || {
+            let mut rows = options.format.rows(input);
+            loop {
+                let parsed = next_batch(&mut rows, options);
+                let last = !parsed.more;
+                if sender.send(parsed).is_err() || last {
+                    return;
+                }
+            }
+        });
+        write_all(conn, batches, options, &mut progress)
+    })
+}
+
+/// Writes the parsed batches as they arrive: `abort` in one transaction, `skip` in one per
+/// batch.
+fn write_all(
+    conn: &mut DbConnection,
+    batches: Receiver<Parsed>,
+    options: &ImportOptions,
+    progress: &mut impl FnMut(u64),
+) -> AppResult<ImportReport> {
     let mut report = ImportReport::default();
     let mut read = 0u64;
     let mut run = |conn: &mut DbConnection, report: &mut ImportReport| -> AppResult<bool> {
-        let (batch, consumed) = next_batch(&mut rows, options, report);
-        read += consumed;
-        let more = batch.len() == BATCH;
+        let Ok(parsed) = batches.recv() else {
+            return Ok(false);
+        };
+        read += parsed.consumed;
+        report.errors.extend(parsed.errors);
         if report.errors.is_empty() || options.on_error == OnError::Skip {
-            write_batch(conn, batch, report)?;
+            write_batch(conn, parsed.valid, report)?;
         }
         progress(read);
-        Ok(more)
+        Ok(parsed.more)
     };
     match options.on_error {
         OnError::Abort => conn.transaction(|conn| {
@@ -94,27 +123,36 @@ pub fn import<R: Read>(
     Ok(report)
 }
 
-/// The next batch of valid rows and how many rows were read for it; invalid ones go to
-/// `report.errors`.
-fn next_batch(
-    rows: &mut dyn Iterator<Item = Row>,
-    options: &ImportOptions,
-    report: &mut ImportReport,
-) -> (Vec<(u64, ValidIncident)>, u64) {
+/// A batch of rows read and validated.
+struct Parsed {
+    valid: Vec<(u64, ValidIncident)>,
+    errors: Vec<RowError>,
+    /// Rows read for this batch, valid or not.
+    consumed: u64,
+    /// Whether rows may follow.
+    more: bool,
+}
+
+/// Reads rows until `BATCH` of them are valid or the input ends.
+fn next_batch(rows: &mut dyn Iterator<Item = Row>, options: &ImportOptions) -> Parsed {
     let default_dataset = options.format.default_dataset();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut consumed = 0;
+    let mut parsed = Parsed {
+        valid: Vec::with_capacity(BATCH),
+        errors: Vec::new(),
+        consumed: 0,
+        more: false,
+    };
     for row in rows {
-        consumed += 1;
+        parsed.consumed += 1;
         match row {
-            Err(error) => report.errors.push(error),
+            Err(error) => parsed.errors.push(error),
             Ok((line, mut input)) => {
                 if let Some(dataset) = &options.dataset {
                     input.dataset = Some(dataset.clone());
                 }
                 match validate(input, default_dataset) {
-                    Ok(valid) => batch.push((line, valid)),
-                    Err(errors) => report.errors.extend(errors.into_iter().map(|e| RowError {
+                    Ok(valid) => parsed.valid.push((line, valid)),
+                    Err(errors) => parsed.errors.extend(errors.into_iter().map(|e| RowError {
                         line,
                         field: e.field,
                         message: e.message,
@@ -122,11 +160,12 @@ fn next_batch(
                 }
             }
         }
-        if batch.len() == BATCH {
+        if parsed.valid.len() == BATCH {
+            parsed.more = true;
             break;
         }
     }
-    (batch, consumed)
+    parsed
 }
 
 /// Upserts one batch: rows with an external_id already stored are compared and replaced
