@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use incidentdb::api::incidents::IncidentPage;
+use incidentdb::api::incidents::{raw_incidents, IncidentPage};
 use incidentdb::db::{self, DbPool};
 use incidentdb::query::{self, Filter, Page, Params};
 
@@ -50,7 +50,7 @@ fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), Stri
     drop(conn);
     let rows = listing.incidents.len();
     let body = serde_json::to_vec(&IncidentPage {
-        data: listing.incidents,
+        data: raw_incidents(&listing.incidents).map_err(|e| e.to_string())?,
         next_cursor: listing.next_cursor.as_ref().map(|c| page.encode(c)),
         total: listing.total,
     })

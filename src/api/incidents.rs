@@ -4,6 +4,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
@@ -11,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
 use super::{parse_json, requested_format, AppState};
-use crate::db::incidents as store;
+use crate::db::incidents::{self as store, StoredIncident};
 use crate::db::keys::Role;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem};
@@ -36,7 +37,8 @@ pub fn configure(config: &mut ServiceConfig) {
 /// A page of incidents.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentPage {
-    pub data: Vec<Incident>,
+    #[schema(value_type = Vec<Incident>)]
+    pub data: Vec<Box<RawValue>>,
     /// Pass as `cursor` to get the next page; null on the last page.
     #[schema(example = json!(null))]
     pub next_cursor: Option<String>,
@@ -109,10 +111,20 @@ async fn list_incidents(
         response.insert_header((header::LINK, next_link(&req, cursor)));
     }
     Ok(response.json(IncidentPage {
-        data: listing.incidents,
+        data: raw_incidents(&listing.incidents)?,
         next_cursor,
         total: listing.total,
     }))
+}
+
+/// The stored incidents' JSON, to embed as it is.
+pub fn raw_incidents(incidents: &[StoredIncident]) -> AppResult<Vec<Box<RawValue>>> {
+    incidents
+        .iter()
+        .map(|stored| {
+            RawValue::from_string(stored.json()).map_err(|e| AppError::Internal(e.to_string()))
+        })
+        .collect()
 }
 
 /// The request's URL with `cursor` replaced.
@@ -153,11 +165,20 @@ async fn export(
             return;
         }
         let mut first = true;
+        let mut unreadable = None;
         let outcome = each_batch(&pool, &filter, sort, |batch| {
-            let sent = send(writer.batch(&batch, first));
-            first = false;
-            sent
-        });
+            match writer.batch(&batch, first) {
+                Ok(bytes) => {
+                    first = false;
+                    send(bytes)
+                }
+                Err(error) => {
+                    unreadable = Some(error);
+                    false
+                }
+            }
+        })
+        .and_then(|()| unreadable.map_or(Ok(()), |e| Err(e.into())));
         match outcome {
             Ok(()) => {
                 send(writer.footer());

@@ -1,54 +1,125 @@
-//! Reading and writing incidents with their perpetrators and sources.
+//! Reading and writing incidents. Each row carries the incident's JSON (`document`) for
+//! serving, beside the columns the filters, sorts and stats use; perpetrators also get rows of
+//! their own for the perpetrator filter and groups.
 
-use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use serde_json::{Map, Value};
 
-use super::schema::{
-    deleted_incidents, incident_perpetrators, incident_sources, incidents, sources,
-};
+use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::{on_backend, DbConnection};
-use crate::model::incident::{Bounds, Casualties, Claim, Incident, Location, Perpetrator, Source};
+use crate::model::incident::{Casualties, DatePrecision, Incident, Location, Perpetrator, Source};
 use crate::model::validate::ValidIncident;
 
-/// One row of `incidents`, as read.
+/// An incident as read: the columns that page and serve it. `document` is the incident's JSON
+/// less `id`, `version` and the timestamps, written once with the row, so a read serves it
+/// without reassembling perpetrators and sources or re-serialising every field.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = incidents)]
-pub struct IncidentRow {
+pub struct StoredIncident {
     pub id: i64,
-    pub dataset: String,
-    pub external_id: Option<String>,
     pub occurred_on: NaiveDate,
-    pub occurred_until: Option<NaiveDate>,
-    pub date_precision: String,
-    pub event_type: Option<String>,
-    pub sub_event_type: Option<String>,
-    pub description: Option<String>,
-    pub country_code: Option<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub subregion: Option<String>,
-    pub source_region: Option<String>,
-    pub admin1: Option<String>,
-    pub admin2: Option<String>,
-    pub place: Option<String>,
+    pub killed_best: Option<i32>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
-    pub geo_precision: Option<String>,
-    pub killed_low: Option<i32>,
-    pub killed_best: Option<i32>,
-    pub killed_high: Option<i32>,
-    pub injured_low: Option<i32>,
-    pub injured_best: Option<i32>,
-    pub injured_high: Option<i32>,
-    pub attributes: String,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub document: String,
+}
+
+impl StoredIncident {
+    /// Appends the incident's JSON, exactly as `Incident` serialises.
+    pub fn write_json(&self, out: &mut String) {
+        let fields = self
+            .document
+            .strip_prefix('{')
+            .and_then(|d| d.strip_suffix('}'))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "{{\"id\":{},{fields},\"version\":{},\"created_at\":\"{}\",\"updated_at\":\"{}\"}}",
+            self.id,
+            self.version,
+            utc_text(self.created_at),
+            utc_text(self.updated_at),
+        );
+    }
+
+    /// The incident's JSON, exactly as `Incident` serialises.
+    pub fn json(&self) -> String {
+        let mut out = String::with_capacity(self.document.len() + 96);
+        self.write_json(&mut out);
+        out
+    }
+
+    /// The incident as a value.
+    pub fn incident(&self) -> QueryResult<Incident> {
+        serde_json::from_str(&self.json())
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+    }
+}
+
+/// A timestamp as the API writes it: RFC 3339 in UTC to the second.
+fn utc_text(time: NaiveDateTime) -> String {
+    time.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// What `document` holds: the fields of `Incident` between `id` and `version`, in its order.
+#[derive(Serialize)]
+struct Document<'a> {
+    dataset: &'a str,
+    external_id: Option<&'a str>,
+    occurred_on: NaiveDate,
+    occurred_until: Option<NaiveDate>,
+    date_precision: DatePrecision,
+    event_type: Option<&'a str>,
+    sub_event_type: Option<&'a str>,
+    description: Option<&'a str>,
+    location: Location,
+    casualties: Casualties,
+    perpetrators: &'a [Perpetrator],
+    sources: &'a [Source],
+    attributes: &'a Map<String, Value>,
+}
+
+fn document(valid: &ValidIncident) -> String {
+    let input = &valid.input;
+    let given = &input.location;
+    let location = Location {
+        country_code: given.country_code.clone(),
+        country: given.country.clone(),
+        region: valid.region.clone(),
+        subregion: valid.subregion.clone(),
+        source_region: given.source_region.clone(),
+        admin1: given.admin1.clone(),
+        admin2: given.admin2.clone(),
+        place: given.place.clone(),
+        latitude: given.latitude,
+        longitude: given.longitude,
+        geo_precision: given.geo_precision,
+    };
+    let document = Document {
+        dataset: &valid.dataset,
+        external_id: input.external_id.as_deref(),
+        occurred_on: input.occurred_on,
+        occurred_until: input.occurred_until,
+        date_precision: input.date_precision,
+        event_type: input.event_type.as_deref(),
+        sub_event_type: input.sub_event_type.as_deref(),
+        description: input.description.as_deref(),
+        location,
+        casualties: input.casualties,
+        perpetrators: &input.perpetrators,
+        sources: &input.sources,
+        attributes: &input.attributes,
+    };
+    serde_json::to_string(&document).expect("an incident serialises")
 }
 
 /// The stored columns of an incident, as written.
@@ -62,7 +133,6 @@ struct IncidentValues<'a> {
     date_precision: String,
     event_type: Option<&'a str>,
     sub_event_type: Option<&'a str>,
-    description: Option<&'a str>,
     country_code: Option<&'a str>,
     country: Option<&'a str>,
     region: Option<&'a str>,
@@ -80,8 +150,8 @@ struct IncidentValues<'a> {
     injured_low: Option<i32>,
     injured_best: Option<i32>,
     injured_high: Option<i32>,
-    attributes: String,
     search_text: String,
+    document: String,
 }
 
 impl<'a> IncidentValues<'a> {
@@ -97,7 +167,6 @@ impl<'a> IncidentValues<'a> {
             date_precision: enum_text(&input.date_precision),
             event_type: input.event_type.as_deref(),
             sub_event_type: input.sub_event_type.as_deref(),
-            description: input.description.as_deref(),
             country_code: location.country_code.as_deref(),
             country: location.country.as_deref(),
             region: valid.region.as_deref(),
@@ -115,8 +184,8 @@ impl<'a> IncidentValues<'a> {
             injured_low: injured.low,
             injured_best: injured.best,
             injured_high: injured.high,
-            attributes: serde_json::Value::Object(input.attributes.clone()).to_string(),
             search_text: search_text(valid),
+            document: document(valid),
         }
     }
 }
@@ -144,13 +213,13 @@ pub fn enum_parse<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
 }
 
-/// Inserts a new incident with its perpetrators and sources; returns its id.
+/// Inserts a new incident with its perpetrators; returns its id.
 pub fn insert(conn: &mut DbConnection, valid: &ValidIncident) -> QueryResult<i64> {
     Ok(insert_many(conn, &[valid])?[0])
 }
 
-/// Inserts new incidents with their perpetrators and sources in a handful of multi-row
-/// statements; returns their ids in the order given.
+/// Inserts new incidents with their perpetrators in a handful of multi-row statements;
+/// returns their ids in the order given.
 pub fn insert_many(conn: &mut DbConnection, valid: &[&ValidIncident]) -> QueryResult<Vec<i64>> {
     let now = now();
     let mut ids = Vec::with_capacity(valid.len());
@@ -173,14 +242,14 @@ pub fn insert_many(conn: &mut DbConnection, valid: &[&ValidIncident]) -> QueryRe
     }
     let written: Vec<(i64, &ValidIncident)> =
         ids.iter().copied().zip(valid.iter().copied()).collect();
-    write_children(conn, &written)?;
+    write_perpetrators(conn, &written)?;
     Ok(ids)
 }
 
 /// Rows in one multi-row insert: well below the bound-parameter limits (SQLite 32,766,
 /// PostgreSQL 65,535) at 29 columns a row.
 const INCIDENTS_PER_STATEMENT: usize = 50;
-/// The same for the narrow child tables (at most 4 columns a row).
+/// The same for the narrow perpetrator rows (4 columns).
 const CHILDREN_PER_STATEMENT: usize = 200;
 
 #[derive(Insertable)]
@@ -217,9 +286,7 @@ pub fn replace(
     }
     diesel::delete(incident_perpetrators::table.filter(incident_perpetrators::incident_id.eq(id)))
         .execute(conn)?;
-    diesel::delete(incident_sources::table.filter(incident_sources::incident_id.eq(id)))
-        .execute(conn)?;
-    write_children(conn, &[(id, valid)])?;
+    write_perpetrators(conn, &[(id, valid)])?;
     Ok(Some(version + 1))
 }
 
@@ -245,8 +312,6 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
         .first(conn)?;
     diesel::delete(incident_perpetrators::table.filter(incident_perpetrators::incident_id.eq(id)))
         .execute(conn)?;
-    diesel::delete(incident_sources::table.filter(incident_sources::incident_id.eq(id)))
-        .execute(conn)?;
     diesel::delete(incidents::table.find(id)).execute(conn)?;
     diesel::insert_into(deleted_incidents::table)
         .values((
@@ -259,8 +324,11 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     Ok(())
 }
 
-/// Writes the perpetrators and source links of freshly written incidents.
-fn write_children(conn: &mut DbConnection, written: &[(i64, &ValidIncident)]) -> QueryResult<()> {
+/// Writes the perpetrator rows of freshly written incidents.
+fn write_perpetrators(
+    conn: &mut DbConnection,
+    written: &[(i64, &ValidIncident)],
+) -> QueryResult<()> {
     let perpetrators: Vec<_> = written
         .iter()
         .flat_map(|&(id, valid)| {
@@ -284,98 +352,18 @@ fn write_children(conn: &mut DbConnection, written: &[(i64, &ValidIncident)]) ->
             .values(chunk)
             .execute(c))?;
     }
-    let cited: Vec<(i64, i32, &Source)> = written
-        .iter()
-        .flat_map(|&(id, valid)| {
-            let sources = valid.input.sources.iter().enumerate();
-            sources.map(move |(position, source)| (id, position as i32, source))
-        })
-        .collect();
-    let source_ids = source_ids(conn, cited.iter().map(|&(_, _, source)| source))?;
-    let links: Vec<_> = cited
-        .iter()
-        .map(|&(id, position, source)| {
-            (
-                incident_sources::incident_id.eq(id),
-                incident_sources::source_id.eq(source_ids[&source_identity(source)]),
-                incident_sources::position.eq(position),
-            )
-        })
-        .collect();
-    for chunk in links.chunks(CHILDREN_PER_STATEMENT) {
-        on_backend!(conn, c => diesel::insert_into(incident_sources::table)
-            .values(chunk)
-            .execute(c))?;
-    }
     Ok(())
-}
-
-/// What makes two sources the same article: the URL, or else every field together.
-fn source_identity(source: &Source) -> String {
-    match &source.url {
-        Some(url) => format!("url:{url}"),
-        None => {
-            let text = serde_json::to_string(source).expect("a source serialises");
-            format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
-        }
-    }
-}
-
-/// The ids of these sources by identity: one lookup for those already stored, one insert
-/// for the new ones.
-fn source_ids<'a>(
-    conn: &mut DbConnection,
-    cited: impl Iterator<Item = &'a Source>,
-) -> QueryResult<HashMap<String, i64>> {
-    let mut wanted: HashMap<String, &Source> = HashMap::new();
-    for source in cited {
-        wanted.entry(source_identity(source)).or_insert(source);
-    }
-    let identities: Vec<&str> = wanted.keys().map(String::as_str).collect();
-    let mut ids = HashMap::with_capacity(wanted.len());
-    for chunk in identities.chunks(CHILDREN_PER_STATEMENT) {
-        ids.extend(
-            sources::table
-                .filter(sources::identity.eq_any(chunk))
-                .select((sources::identity, sources::id))
-                .load::<(String, i64)>(conn)?,
-        );
-    }
-    let new: Vec<_> = wanted
-        .iter()
-        .filter(|(identity, _)| !ids.contains_key(*identity))
-        .map(|(identity, source)| {
-            (
-                sources::identity.eq(identity.as_str()),
-                sources::url.eq(source.url.as_deref()),
-                sources::title.eq(source.title.as_deref()),
-                sources::publisher.eq(source.publisher.as_deref()),
-                sources::published_on.eq(source.published_on),
-                sources::excerpt.eq(source.excerpt.as_deref()),
-            )
-        })
-        .collect();
-    for chunk in new.chunks(CHILDREN_PER_STATEMENT / 2) {
-        let stored: Vec<(String, i64)> = on_backend!(conn, c => diesel::insert_into(sources::table)
-            .values(chunk)
-            .returning((sources::identity, sources::id))
-            .get_results(c))?;
-        ids.extend(stored);
-    }
-    Ok(ids)
 }
 
 /// The incident with `id`, if any.
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Incident>> {
-    let row = incidents::table
+    incidents::table
         .find(id)
-        .select(IncidentRow::as_select())
+        .select(StoredIncident::as_select())
         .first(conn)
-        .optional()?;
-    Ok(match row {
-        Some(row) => assemble(conn, vec![row])?.pop(),
-        None => None,
-    })
+        .optional()?
+        .map(|stored| stored.incident())
+        .transpose()
 }
 
 /// The incidents with these (dataset, external_id) keys.
@@ -390,131 +378,23 @@ pub fn find_by_keys(
     datasets.sort_unstable();
     datasets.dedup();
     let external_ids: Vec<&str> = keys.iter().map(|(_, e)| e.as_str()).collect();
-    let rows: Vec<IncidentRow> = incidents::table
+    let rows: Vec<StoredIncident> = incidents::table
         .filter(incidents::dataset.eq_any(datasets))
         .filter(incidents::external_id.eq_any(external_ids))
-        .select(IncidentRow::as_select())
+        .select(StoredIncident::as_select())
         .load(conn)?;
     let wanted: std::collections::HashSet<(&str, &str)> =
         keys.iter().map(|(d, e)| (d.as_str(), e.as_str())).collect();
-    let rows = rows
-        .into_iter()
-        .filter(|r| wanted.contains(&(r.dataset.as_str(), r.external_id.as_deref().unwrap_or(""))))
-        .collect();
-    assemble(conn, rows)
-}
-
-/// Turns rows into incidents, loading perpetrators and sources in one query each.
-pub fn assemble(conn: &mut DbConnection, rows: Vec<IncidentRow>) -> QueryResult<Vec<Incident>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut perpetrators: HashMap<i64, Vec<Perpetrator>> = HashMap::new();
-    for (incident_id, name, claim) in incident_perpetrators::table
-        .filter(incident_perpetrators::incident_id.eq_any(&ids))
-        .order((
-            incident_perpetrators::incident_id,
-            incident_perpetrators::position,
-        ))
-        .select((
-            incident_perpetrators::incident_id,
-            incident_perpetrators::name,
-            incident_perpetrators::claim,
-        ))
-        .load::<(i64, String, String)>(conn)?
-    {
-        let claim = enum_parse::<Claim>(&claim).unwrap_or(Claim::Attributed);
-        perpetrators
-            .entry(incident_id)
-            .or_default()
-            .push(Perpetrator { name, claim });
-    }
-    let mut cited: HashMap<i64, Vec<Source>> = HashMap::new();
-    for (incident_id, url, title, publisher, published_on, excerpt) in incident_sources::table
-        .inner_join(sources::table)
-        .filter(incident_sources::incident_id.eq_any(&ids))
-        .order((incident_sources::incident_id, incident_sources::position))
-        .select((
-            incident_sources::incident_id,
-            sources::url,
-            sources::title,
-            sources::publisher,
-            sources::published_on,
-            sources::excerpt,
-        ))
-        .load::<SourceTuple>(conn)?
-    {
-        cited.entry(incident_id).or_default().push(Source {
-            url,
-            title,
-            publisher,
-            published_on,
-            excerpt,
-        });
-    }
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let id = row.id;
-            to_incident(
-                row,
-                perpetrators.remove(&id).unwrap_or_default(),
-                cited.remove(&id).unwrap_or_default(),
-            )
+    rows.iter()
+        .map(StoredIncident::incident)
+        .filter(|found| match found {
+            Ok(incident) => wanted.contains(&(
+                incident.dataset.as_str(),
+                incident.external_id.as_deref().unwrap_or(""),
+            )),
+            Err(_) => true,
         })
-        .collect())
-}
-
-type SourceTuple = (
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<NaiveDate>,
-    Option<String>,
-);
-
-fn to_incident(row: IncidentRow, perpetrators: Vec<Perpetrator>, sources: Vec<Source>) -> Incident {
-    Incident {
-        id: row.id,
-        dataset: row.dataset,
-        external_id: row.external_id,
-        occurred_on: row.occurred_on,
-        occurred_until: row.occurred_until,
-        date_precision: enum_parse(&row.date_precision).unwrap_or_default(),
-        event_type: row.event_type,
-        sub_event_type: row.sub_event_type,
-        description: row.description,
-        location: Location {
-            country_code: row.country_code,
-            country: row.country,
-            region: row.region,
-            subregion: row.subregion,
-            source_region: row.source_region,
-            admin1: row.admin1,
-            admin2: row.admin2,
-            place: row.place,
-            latitude: row.latitude,
-            longitude: row.longitude,
-            geo_precision: row.geo_precision.as_deref().and_then(enum_parse),
-        },
-        casualties: Casualties {
-            killed: Bounds {
-                low: row.killed_low,
-                best: row.killed_best,
-                high: row.killed_high,
-            },
-            injured: Bounds {
-                low: row.injured_low,
-                best: row.injured_best,
-                high: row.injured_high,
-            },
-        },
-        perpetrators,
-        sources,
-        attributes: serde_json::from_str(&row.attributes).unwrap_or_default(),
-        version: row.version,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    }
+        .collect()
 }
 
 /// The current time in UTC, to the microsecond (what both backends store).
@@ -555,4 +435,37 @@ pub fn deleted_since(
         query = query.filter(deleted_incidents::deleted_at.ge(since));
     }
     query.load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::example::kabul_input;
+    use crate::model::validate::validate;
+
+    #[test]
+    fn a_served_document_is_exactly_the_incident_serialised() {
+        let input = serde_json::from_value(kabul_input()).unwrap();
+        let valid = validate(input, "manual").unwrap();
+        let time = NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let stored = StoredIncident {
+            id: 7,
+            occurred_on: valid.input.occurred_on,
+            killed_best: Some(8),
+            latitude: Some(34.53),
+            longitude: Some(69.17),
+            version: 2,
+            created_at: time,
+            updated_at: time,
+            document: document(&valid),
+        };
+        let incident = stored.incident().unwrap();
+        assert_eq!(incident.id, 7);
+        assert_eq!(incident.location.region.as_deref(), Some("Asia"));
+        assert_eq!(incident.perpetrators, valid.input.perpetrators);
+        assert_eq!(serde_json::to_string(&incident).unwrap(), stored.json());
+    }
 }

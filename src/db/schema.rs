@@ -10,7 +10,6 @@ diesel::table! {
         date_precision -> Text,
         event_type -> Nullable<Text>,
         sub_event_type -> Nullable<Text>,
-        description -> Nullable<Text>,
         country_code -> Nullable<Text>,
         country -> Nullable<Text>,
         region -> Nullable<Text>,
@@ -28,8 +27,8 @@ diesel::table! {
         injured_low -> Nullable<Integer>,
         injured_best -> Nullable<Integer>,
         injured_high -> Nullable<Integer>,
-        attributes -> Text,
         search_text -> Text,
+        document -> Text,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -43,26 +42,6 @@ diesel::table! {
         position -> Integer,
         name -> Text,
         claim -> Text,
-    }
-}
-
-diesel::table! {
-    sources (id) {
-        id -> BigInt,
-        identity -> Text,
-        url -> Nullable<Text>,
-        title -> Nullable<Text>,
-        publisher -> Nullable<Text>,
-        published_on -> Nullable<Date>,
-        excerpt -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    incident_sources (incident_id, position) {
-        incident_id -> BigInt,
-        source_id -> BigInt,
-        position -> Integer,
     }
 }
 
@@ -96,14 +75,10 @@ diesel::table! {
 }
 
 diesel::joinable!(incident_perpetrators -> incidents (incident_id));
-diesel::joinable!(incident_sources -> incidents (incident_id));
-diesel::joinable!(incident_sources -> sources (source_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     incidents,
     incident_perpetrators,
-    sources,
-    incident_sources,
     deleted_incidents,
     api_keys,
     named_region_countries,

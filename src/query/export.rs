@@ -1,12 +1,14 @@
 //! Exports: every incident a filter matches, read in keyset batches (flat memory however many
 //! rows match) and written as CSV, GeoJSON or NDJSON.
 
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::page::{Page, Sort};
 use super::{list, Filter};
+use crate::db::incidents::StoredIncident;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 use crate::model::incident::{Incident, Source};
@@ -149,30 +151,37 @@ impl Writer {
     }
 
     /// `batch` written out; `first` tells whether anything was written before it.
-    pub fn batch(&self, batch: &[Incident], first: bool) -> Vec<u8> {
+    pub fn batch(&self, batch: &[StoredIncident], first: bool) -> QueryResult<Vec<u8>> {
         let mut out = Vec::with_capacity(batch.len() * 1024);
         let mut first = first;
-        for incident in batch {
+        for stored in batch {
             match self.format {
-                Format::Csv => out.extend(csv_line(csv_record(incident))),
+                Format::Csv => out.extend(csv_line(csv_record(&stored.incident()?))),
                 Format::Ndjson | Format::Json => {
-                    serde_json::to_writer(&mut out, &incident.to_input())
+                    serde_json::to_writer(&mut out, &stored.incident()?.to_input())
                         .expect("an incident serialises");
                     out.push(b'\n');
                 }
                 Format::Geojson => {
-                    let Some(feature) = feature(incident) else {
+                    let (Some(lat), Some(lon)) = (stored.latitude, stored.longitude) else {
                         continue;
                     };
                     if !first {
                         out.push(b',');
                     }
-                    serde_json::to_writer(&mut out, &feature).expect("a feature serialises");
+                    let feature = format!(
+                        "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{}}}",
+                        stored.id,
+                        json!(lon),
+                        json!(lat),
+                        stored.json()
+                    );
+                    out.extend(feature.into_bytes());
                 }
             }
             first = false;
         }
-        out
+        Ok(out)
     }
 
     /// What comes after the last incident.
@@ -276,19 +285,6 @@ fn wire_name<T: Serialize>(value: &T) -> String {
     crate::db::incidents::enum_text(value)
 }
 
-/// A GeoJSON Point feature, or `None` without coordinates.
-fn feature(incident: &Incident) -> Option<Value> {
-    let (Some(lat), Some(lon)) = (incident.location.latitude, incident.location.longitude) else {
-        return None;
-    };
-    Some(json!({
-        "type": "Feature",
-        "id": incident.id,
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": incident,
-    }))
-}
-
 /// Reads every incident `filter` matches in `sort` order, `BATCH` at a time, each batch one
 /// keyset query on a connection taken for it alone (a slow client holds no connection), and
 /// hands each batch to `emit` until it returns false.
@@ -296,7 +292,7 @@ pub fn each_batch(
     pool: &DbPool,
     filter: &Filter,
     sort: Sort,
-    mut emit: impl FnMut(Vec<Incident>) -> bool,
+    mut emit: impl FnMut(Vec<StoredIncident>) -> bool,
 ) -> AppResult<()> {
     let mut page = Page {
         sort,

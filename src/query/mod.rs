@@ -9,10 +9,9 @@ pub mod stats;
 
 use diesel::prelude::*;
 
-use crate::db::incidents::{assemble, IncidentRow};
+use crate::db::incidents::StoredIncident;
 use crate::db::schema::incidents;
 use crate::db::DbConnection;
-use crate::model::incident::Incident;
 pub use filter::Filter;
 pub use page::Page;
 pub use params::Params;
@@ -20,16 +19,16 @@ pub use params::Params;
 /// One page of incidents and the cursor of the next.
 #[derive(Debug)]
 pub struct Listing {
-    pub incidents: Vec<Incident>,
+    pub incidents: Vec<StoredIncident>,
     pub next_cursor: Option<page::Cursor>,
     pub total: Option<i64>,
 }
 
 /// The page of incidents that `filter` and `page` select.
 pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResult<Listing> {
-    let mut rows: Vec<IncidentRow> = page
+    let mut rows: Vec<StoredIncident> = page
         .apply(filter.apply(incidents::table.into_boxed()))
-        .select(IncidentRow::as_select())
+        .select(StoredIncident::as_select())
         .load(conn)?;
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
@@ -43,7 +42,7 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
         None
     };
     Ok(Listing {
-        incidents: assemble(conn, rows)?,
+        incidents: rows,
         next_cursor,
         total,
     })

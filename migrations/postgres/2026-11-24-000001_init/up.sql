@@ -7,7 +7,6 @@ CREATE TABLE incidents (
     date_precision TEXT NOT NULL,
     event_type TEXT,
     sub_event_type TEXT,
-    description TEXT,
     country_code TEXT,
     country TEXT,
     region TEXT,
@@ -25,8 +24,9 @@ CREATE TABLE incidents (
     injured_low INTEGER,
     injured_best INTEGER,
     injured_high INTEGER,
-    attributes TEXT NOT NULL DEFAULT '{}',
     search_text TEXT NOT NULL DEFAULT '',
+    -- The incident as served, less id, version and timestamps (see db/incidents.rs).
+    document TEXT NOT NULL,
     version INTEGER NOT NULL DEFAULT 1,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
@@ -46,24 +46,6 @@ CREATE TABLE incident_perpetrators (
 );
 CREATE INDEX incident_perpetrators_incident ON incident_perpetrators (incident_id);
 CREATE INDEX incident_perpetrators_name ON incident_perpetrators (lower(name), incident_id);
-
-CREATE TABLE sources (
-    id BIGSERIAL PRIMARY KEY,
-    identity TEXT NOT NULL UNIQUE,
-    url TEXT,
-    title TEXT,
-    publisher TEXT,
-    published_on DATE,
-    excerpt TEXT
-);
-
-CREATE TABLE incident_sources (
-    incident_id BIGINT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
-    source_id BIGINT NOT NULL REFERENCES sources (id),
-    position INTEGER NOT NULL,
-    PRIMARY KEY (incident_id, position)
-);
-CREATE INDEX incident_sources_source ON incident_sources (source_id);
 
 CREATE TABLE deleted_incidents (
     id BIGINT PRIMARY KEY NOT NULL,

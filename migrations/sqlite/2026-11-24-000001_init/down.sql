@@ -1,6 +1,4 @@
 DROP TABLE api_keys;
 DROP TABLE deleted_incidents;
-DROP TABLE incident_sources;
-DROP TABLE sources;
 DROP TABLE incident_perpetrators;
 DROP TABLE incidents;
