@@ -105,6 +105,18 @@ pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// Refreshes the query planner's statistics after a bulk load. PostgreSQL chooses between
+/// the date and country indexes from them, and a freshly loaded table has none until
+/// autovacuum gets to it (or never, where it is off); SQLite's choices do not depend on them.
+pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgres(pg) => {
+            pg.batch_execute("ANALYZE incidents, incident_perpetrators, incident_months")
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Runs the pending migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<(), String> {
     let migrations = match conn {

@@ -74,6 +74,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    incident_months (month, country_code) {
+        month -> Text,
+        country_code -> Text,
+        region -> Nullable<Text>,
+        subregion -> Nullable<Text>,
+        incidents -> Integer,
+        killed_low_sum -> Integer,
+        killed_low_known -> Integer,
+        killed_best_sum -> Integer,
+        killed_best_known -> Integer,
+        killed_high_sum -> Integer,
+        killed_high_known -> Integer,
+        injured_low_sum -> Integer,
+        injured_low_known -> Integer,
+        injured_best_sum -> Integer,
+        injured_best_known -> Integer,
+        injured_high_sum -> Integer,
+        injured_high_known -> Integer,
+    }
+}
+
 diesel::joinable!(incident_perpetrators -> incidents (incident_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -82,4 +104,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     deleted_incidents,
     api_keys,
     named_region_countries,
+    incident_months,
 );

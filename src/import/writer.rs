@@ -84,7 +84,16 @@ pub fn import<R: Read + Send>(
         });
         write_all(conn, batches, options, &mut progress)
     })
+    .and_then(|report| {
+        if report.inserted + report.updated >= BULK {
+            crate::db::refresh_statistics(conn)?;
+        }
+        Ok(report)
+    })
 }
+
+/// Imports writing at least this many rows refresh the planner's statistics.
+const BULK: u64 = 10_000;
 
 /// Writes the parsed batches as they arrive: `abort` in one transaction, `skip` in one per
 /// batch.

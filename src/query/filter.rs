@@ -224,6 +224,31 @@ impl Filter {
         Ok(())
     }
 
+    /// The first and last month (`YYYY-MM`) when the filter narrows only by whole months and
+    /// by country or (resolved) region: what the per-month sums can answer.
+    pub fn whole_months(&self) -> Option<(Option<String>, Option<String>)> {
+        let rest = Filter {
+            from: None,
+            to: None,
+            countries: Vec::new(),
+            region_countries: None,
+            ..self.clone()
+        };
+        if rest != Filter::default() {
+            return None;
+        }
+        let month = |day: NaiveDate| day.format("%Y-%m").to_string();
+        let from = match self.from {
+            Some(day) if day.day() != 1 => return None,
+            from => from.map(month),
+        };
+        let to = match self.to {
+            Some(day) if day.succ_opt().is_some_and(|next| next.day() != 1) => return None,
+            to => to.map(month),
+        };
+        Some((from, to))
+    }
+
     /// `query` narrowed to the incidents this filter matches.
     pub fn apply(&self, mut query: IncidentQuery) -> IncidentQuery {
         if let Some(from) = self.from {

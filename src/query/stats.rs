@@ -62,20 +62,54 @@ impl GroupKey {
             .unwrap_or("country")
     }
 
-    /// The key's SQL over the filtered incidents `i` (and their perpetrators `p`). Dates are
-    /// ISO text on both backends (PostgreSQL sessions run with `DateStyle = ISO`).
-    fn sql(self) -> &'static str {
+    /// The key's SQL over the filtered rows `i` of `source` (and their perpetrators `p`).
+    /// Dates are ISO text on both backends (PostgreSQL sessions run with `DateStyle = ISO`).
+    fn sql(self, source: Source) -> &'static str {
+        match (self, source) {
+            (GroupKey::Country, Source::Months) => "NULLIF(i.country_code, '')",
+            (GroupKey::Year, Source::Months) => "substr(i.month, 1, 4)",
+            (GroupKey::Month, Source::Months) => "i.month",
+            (GroupKey::Country, _) => "i.country_code",
+            (GroupKey::Region, _) => "i.region_key",
+            (GroupKey::Subregion, _) => "i.subregion",
+            (GroupKey::SourceRegion, _) => "i.source_region",
+            (GroupKey::Admin1, _) => "i.admin1",
+            (GroupKey::Year, _) => "substr(CAST(i.occurred_on AS TEXT), 1, 4)",
+            (GroupKey::Month, _) => "substr(CAST(i.occurred_on AS TEXT), 1, 7)",
+            (GroupKey::EventType, _) => "i.event_type",
+            (GroupKey::Perpetrator, _) => "p.name",
+            (GroupKey::Dataset, _) => "i.dataset",
+        }
+    }
+
+    /// Whether the month sums hold this key.
+    fn in_months(self) -> bool {
+        matches!(
+            self,
+            GroupKey::Country
+                | GroupKey::Region
+                | GroupKey::Subregion
+                | GroupKey::Year
+                | GroupKey::Month
+        )
+    }
+}
+
+/// What the stats are computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The matching incidents themselves.
+    Incidents,
+    /// The per-month, per-country sums the database keeps (`incident_months`): a year of
+    /// stats reads a few hundred rows instead of every incident of the year.
+    Months,
+}
+
+impl Source {
+    fn aggregates(self) -> &'static str {
         match self {
-            GroupKey::Country => "i.country_code",
-            GroupKey::Region => "i.region_key",
-            GroupKey::Subregion => "i.subregion",
-            GroupKey::SourceRegion => "i.source_region",
-            GroupKey::Admin1 => "i.admin1",
-            GroupKey::Year => "substr(CAST(i.occurred_on AS TEXT), 1, 4)",
-            GroupKey::Month => "substr(CAST(i.occurred_on AS TEXT), 1, 7)",
-            GroupKey::EventType => "i.event_type",
-            GroupKey::Perpetrator => "p.name",
-            GroupKey::Dataset => "i.dataset",
+            Source::Incidents => INCIDENT_AGGREGATES,
+            Source::Months => MONTH_AGGREGATES,
         }
     }
 }
@@ -180,9 +214,20 @@ type StatsTuple = (
     i64,
 );
 
-const AGGREGATES: &str = "COUNT(*), \
+const INCIDENT_AGGREGATES: &str = "COUNT(*), \
      SUM(i.killed_low), SUM(i.killed_best), SUM(i.killed_high), COUNT(*) - COUNT(i.killed_best), \
      SUM(i.injured_low), SUM(i.injured_best), SUM(i.injured_high), COUNT(*) - COUNT(i.injured_best)";
+
+/// The same from the month sums: a sum is unknown when no incident had the figure.
+const MONTH_AGGREGATES: &str = "COALESCE(SUM(i.incidents), 0), \
+     CASE WHEN SUM(i.killed_low_known) > 0 THEN SUM(i.killed_low_sum) END, \
+     CASE WHEN SUM(i.killed_best_known) > 0 THEN SUM(i.killed_best_sum) END, \
+     CASE WHEN SUM(i.killed_high_known) > 0 THEN SUM(i.killed_high_sum) END, \
+     COALESCE(SUM(i.incidents) - SUM(i.killed_best_known), 0), \
+     CASE WHEN SUM(i.injured_low_known) > 0 THEN SUM(i.injured_low_sum) END, \
+     CASE WHEN SUM(i.injured_best_known) > 0 THEN SUM(i.injured_best_sum) END, \
+     CASE WHEN SUM(i.injured_high_known) > 0 THEN SUM(i.injured_high_sum) END, \
+     COALESCE(SUM(i.incidents) - SUM(i.injured_best_known), 0)";
 
 /// The stats of `filter` grouped by `keys`, groups in key order (nulls last).
 pub fn stats(
@@ -190,7 +235,40 @@ pub fn stats(
     filter: &Filter,
     keys: &[GroupKey],
 ) -> QueryResult<Vec<StatsRow>> {
-    let matching = filter.apply(incidents::table.into_boxed()).select((
+    let query = match month_sums(filter, keys) {
+        Some(matching) => StatsQuery {
+            matching,
+            keys: keys.to_vec(),
+            source: Source::Months,
+        },
+        None => StatsQuery {
+            matching: matching_incidents(filter),
+            keys: keys.to_vec(),
+            source: Source::Incidents,
+        },
+    };
+    let mut rows: Vec<StatsRow> = query
+        .load::<StatsTuple>(conn)?
+        .into_iter()
+        .map(|row| to_stats_row(keys, row))
+        .collect();
+    rows.sort_by(|a, b| {
+        let order = |row: &StatsRow| -> Vec<(bool, Option<String>)> {
+            keys.iter()
+                .map(|k| {
+                    let value = row.group.get(k.name()).cloned().flatten();
+                    (value.is_none(), value)
+                })
+                .collect()
+        };
+        order(a).cmp(&order(b))
+    });
+    Ok(rows)
+}
+
+/// The columns of the matching incidents that the keys and sums read.
+fn matching_incidents(filter: &Filter) -> Box<dyn QueryFragment<Db> + Send> {
+    Box::new(filter.apply(incidents::table.into_boxed()).select((
         incidents::id,
         incidents::dataset,
         incidents::occurred_on,
@@ -210,28 +288,53 @@ pub fn stats(
             incidents::injured_best,
             incidents::injured_high,
         ),
-    ));
-    let query = StatsQuery {
-        matching: Box::new(matching),
-        keys: keys.to_vec(),
-    };
-    let mut rows: Vec<StatsRow> = query
-        .load::<StatsTuple>(conn)?
-        .into_iter()
-        .map(|row| to_stats_row(keys, row))
-        .collect();
-    rows.sort_by(|a, b| {
-        let order = |row: &StatsRow| -> Vec<(bool, Option<String>)> {
-            keys.iter()
-                .map(|k| {
-                    let value = row.group.get(k.name()).cloned().flatten();
-                    (value.is_none(), value)
-                })
-                .collect()
-        };
-        order(a).cmp(&order(b))
-    });
-    Ok(rows)
+    )))
+}
+
+/// The month sums that answer `filter` grouped by `keys`, when they can: whole months, by
+/// country or region, grouped by keys the sums hold.
+fn month_sums(filter: &Filter, keys: &[GroupKey]) -> Option<Box<dyn QueryFragment<Db> + Send>> {
+    use crate::db::schema::incident_months as m;
+    if !keys.iter().all(|k| k.in_months()) {
+        return None;
+    }
+    let (from, to) = filter.whole_months()?;
+    let mut query = m::table.filter(m::incidents.gt(0)).into_boxed();
+    if let Some(from) = from {
+        query = query.filter(m::month.ge(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(m::month.le(to));
+    }
+    if !filter.countries.is_empty() {
+        query = query.filter(m::country_code.eq_any(filter.countries.clone()));
+    }
+    if let Some(codes) = &filter.region_countries {
+        query = query.filter(m::country_code.eq_any(codes.clone()));
+    }
+    Some(Box::new(query.select((
+        m::month,
+        m::country_code,
+        m::region,
+        m::subregion,
+        m::incidents,
+        (
+            m::killed_low_sum,
+            m::killed_low_known,
+            m::killed_best_sum,
+            m::killed_best_known,
+            m::killed_high_sum,
+            m::killed_high_known,
+        ),
+        (
+            m::injured_low_sum,
+            m::injured_low_known,
+            m::injured_best_sum,
+            m::injured_best_known,
+            m::injured_high_sum,
+            m::injured_high_known,
+        ),
+    ))))
 }
 
 fn to_stats_row(keys: &[GroupKey], row: StatsTuple) -> StatsRow {
@@ -259,12 +362,13 @@ fn to_stats_row(keys: &[GroupKey], row: StatsTuple) -> StatsRow {
     }
 }
 
-/// `SELECT keys, aggregates FROM (filtered incidents) i [JOIN …] GROUP BY keys`. The filtered
+/// `SELECT keys, aggregates FROM (matching rows) i [JOIN …] GROUP BY keys`. The matching
 /// incidents are the list's own query, so stats and list can never disagree; both databases
 /// flatten the subquery into a plain scan of the filter's index range.
 struct StatsQuery {
     matching: Box<dyn QueryFragment<Db> + Send>,
     keys: Vec<GroupKey>,
+    source: Source,
 }
 
 impl StatsQuery {
@@ -294,17 +398,17 @@ impl QueryFragment<Db> for StatsQuery {
         out.push_sql("SELECT ");
         for position in 0..MAX_KEYS {
             match self.keys.get(position) {
-                Some(key) => out.push_sql(key.sql()),
+                Some(key) => out.push_sql(key.sql(self.source)),
                 None => out.push_sql("CAST(NULL AS TEXT)"),
             }
             out.push_sql(", ");
         }
-        out.push_sql(AGGREGATES);
+        out.push_sql(self.source.aggregates());
         out.push_sql(" FROM ");
         self.walk_source(&mut out)?;
         if !self.keys.is_empty() {
             out.push_sql(" GROUP BY ");
-            let keys: Vec<&str> = self.keys.iter().map(|k| k.sql()).collect();
+            let keys: Vec<&str> = self.keys.iter().map(|k| k.sql(self.source)).collect();
             out.push_sql(&keys.join(", "));
         }
         Ok(())
