@@ -6,37 +6,73 @@
 //!   cargo bench --bench floor -- DATABASE_URL SECONDS [THREADS]
 //!
 //! Prints one line a question on standard output, `floor NAME QUERIES_PER_SECOND`; the page
-//! size of each question goes to standard error. Questions c (stats) and e (named region) are
-//! not measured here yet.
+//! size of each question goes to standard error. Question e's named region is created (or
+//! replaced) first, as bench/run.sh does.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use incidentdb::api::incidents::{raw_incidents, IncidentPage};
-use incidentdb::db::{self, DbPool};
-use incidentdb::query::{self, Filter, Page, Params};
+use incidentdb::api::stats::Stats;
+use incidentdb::db::{self, regions, DbPool};
+use incidentdb::query::{self, stats, Filter, Page, Params};
 
 const DEFAULT_THREADS: usize = 2;
 
-/// The questions of ../shared/bench/README.md that go through `GET /v1/incidents`: name and
-/// query string.
-const QUESTIONS: &[(&str, &str)] = &[
+/// The five questions of ../shared/bench/README.md: name, resource and query string.
+const QUESTIONS: &[(&str, Resource, &str)] = &[
     (
         "a_country_month",
+        Resource::Incidents,
         "country=AF&from=2020-11-01&to=2020-11-30&limit=100&sort=-occurred_on",
     ),
     (
         "b_year_all",
+        Resource::Incidents,
         "from=2020-01-01&to=2020-12-31&limit=100&sort=-occurred_on",
     ),
     (
+        "c_agg_year",
+        Resource::Stats,
+        "group_by=country&from=2020-01-01&to=2020-12-31",
+    ),
+    (
         "d_bbox",
+        Resource::Incidents,
         "bbox=68.9,34.3,69.5,34.8&limit=100&sort=-occurred_on",
+    ),
+    (
+        "e_region_month",
+        Resource::Incidents,
+        "region=Middle%20East&from=2020-11-01&to=2020-11-30&limit=100&sort=-occurred_on",
     ),
 ];
 
-/// What the list handler does for one request, minus HTTP: the body's JSON bytes and the
-/// number of incidents on the page.
+/// The named region question e uses, as bench/run.sh creates it.
+const MIDDLE_EAST: [&str; 9] = [
+    "SYR", "YEM", "IRQ", "PSE", "ISR", "LBN", "TUR", "IRN", "SAU",
+];
+
+#[derive(Clone, Copy)]
+enum Resource {
+    Incidents,
+    Stats,
+}
+
+/// What the handler of `resource` does for one request, minus HTTP: the body's JSON bytes
+/// and the number of rows in it.
+fn answer(
+    pool: &DbPool,
+    resource: Resource,
+    query_string: &str,
+) -> Result<(Vec<u8>, usize), String> {
+    match resource {
+        Resource::Incidents => list_page(pool, query_string),
+        Resource::Stats => stats_page(pool, query_string),
+    }
+}
+
+/// `GET /v1/incidents` minus HTTP.
 fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), String> {
     let mut params = Params::parse(query_string).map_err(|e| e.to_string())?;
     let mut filter = Filter::parse(&mut params).map_err(|e| e.to_string())?;
@@ -58,10 +94,28 @@ fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), Stri
     Ok((body, rows))
 }
 
+/// `GET /v1/stats` minus HTTP.
+fn stats_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), String> {
+    let mut params = Params::parse(query_string).map_err(|e| e.to_string())?;
+    let mut filter = Filter::parse(&mut params).map_err(|e| e.to_string())?;
+    let group_by = stats::parse_group_by(&mut params).map_err(|e| e.to_string())?;
+    params.finish().map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    filter
+        .resolve_named_regions(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let data = stats::stats(&mut conn, &filter, &group_by).map_err(|e| e.to_string())?;
+    drop(conn);
+    let rows = data.len();
+    let body = serde_json::to_vec(&Stats { group_by, data }).map_err(|e| e.to_string())?;
+    Ok((body, rows))
+}
+
 /// Runs `query_string` on each of `threads` threads for `warmup` (not counted), then for
 /// `duration`; answers the queries per second over all threads.
 fn measure(
     pool: &DbPool,
+    resource: Resource,
     query_string: &str,
     threads: usize,
     warmup: Duration,
@@ -73,13 +127,13 @@ fn measure(
                 scope.spawn(move || {
                     let warm_until = Instant::now() + warmup;
                     while Instant::now() < warm_until {
-                        std::hint::black_box(list_page(pool, query_string)?);
+                        std::hint::black_box(answer(pool, resource, query_string)?);
                     }
                     let start = Instant::now();
                     let deadline = start + duration;
                     let mut done = 0u64;
                     while Instant::now() < deadline {
-                        std::hint::black_box(list_page(pool, query_string)?);
+                        std::hint::black_box(answer(pool, resource, query_string)?);
                         done += 1;
                     }
                     Ok((done, start.elapsed()))
@@ -103,13 +157,15 @@ fn run(url: &str, seconds: f64, threads: usize) -> Result<(), String> {
     let pool = db::open_pool(url, threads as u32)?;
     let duration = Duration::from_secs_f64(seconds);
     let warmup = Duration::from_secs_f64((seconds / 10.0).min(1.0));
-    for (name, query_string) in QUESTIONS {
-        let (body, rows) = list_page(&pool, query_string).map_err(|e| format!("{name}: {e}"))?;
-        eprintln!(
-            "floor {name}: {rows} incidents, {} bytes a page",
-            body.len()
-        );
-        let per_second = measure(&pool, query_string, threads, warmup, duration)
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let codes = MIDDLE_EAST.map(String::from);
+    regions::put(&mut conn, "Middle East", &codes).map_err(|e| e.to_string())?;
+    drop(conn);
+    for &(name, resource, query_string) in QUESTIONS {
+        let (body, rows) =
+            answer(&pool, resource, query_string).map_err(|e| format!("{name}: {e}"))?;
+        eprintln!("floor {name}: {rows} rows, {} bytes a page", body.len());
+        let per_second = measure(&pool, resource, query_string, threads, warmup, duration)
             .map_err(|e| format!("{name}: {e}"))?;
         println!("floor {name} {per_second:.1}");
     }
