@@ -17,6 +17,15 @@ pub struct Config {
     pub workers: usize,
     /// Largest accepted import body, in bytes.
     pub max_import_bytes: usize,
+    /// Largest accepted JSON request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests a second each client (API key, else IP address) may make on average; 0 turns
+    /// rate limiting off.
+    pub rate_limit_per_second: u32,
+    /// Requests a client may make at once before the rate applies.
+    pub rate_limit_burst: u32,
+    /// Origins browsers may call the API from (`*`: any); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -24,17 +33,26 @@ impl Config {
     pub fn from_env() -> Result<Config, String> {
         dotenvy::dotenv().ok();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://incidents.db".into());
+        let defaults = Config::for_database(&database_url);
         Ok(Config {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://incidents.db".into()),
             bind: var("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
-            read_requires_key: parse("INCIDENTDB_READ_REQUIRES_KEY", false)?,
+            read_requires_key: parse("INCIDENTDB_READ_REQUIRES_KEY", defaults.read_requires_key)?,
             pool_size: parse("INCIDENTDB_POOL_SIZE", (cores * 2) as u32)?,
             workers: parse("INCIDENTDB_WORKERS", cores)?,
-            max_import_bytes: parse("INCIDENTDB_MAX_IMPORT_BYTES", 2 << 30)?,
+            max_import_bytes: parse("INCIDENTDB_MAX_IMPORT_BYTES", defaults.max_import_bytes)?,
+            max_body_bytes: parse("INCIDENTDB_MAX_BODY_BYTES", defaults.max_body_bytes)?,
+            rate_limit_per_second: parse("INCIDENTDB_RATE_LIMIT", 100)?,
+            rate_limit_burst: parse("INCIDENTDB_RATE_LIMIT_BURST", 200)?,
+            cors_origins: var("INCIDENTDB_CORS_ORIGINS")
+                .map(|list| list.split(',').map(|o| o.trim().to_string()).collect())
+                .unwrap_or_default(),
+            database_url,
         })
     }
 
-    /// A configuration for `database_url` with every other setting at its default.
+    /// A configuration for `database_url` with every other setting at its default, and no
+    /// rate limit (tests and embedded use).
     pub fn for_database(database_url: &str) -> Config {
         Config {
             database_url: database_url.to_string(),
@@ -43,6 +61,10 @@ impl Config {
             pool_size: 4,
             workers: 1,
             max_import_bytes: 2 << 30,
+            max_body_bytes: 1 << 20,
+            rate_limit_per_second: 0,
+            rate_limit_burst: 0,
+            cors_origins: Vec::new(),
         }
     }
 }

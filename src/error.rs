@@ -1,6 +1,8 @@
 //! The one error type of the service, rendered as RFC 9457 `application/problem+json`.
 
-use actix_web::http::StatusCode;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -50,8 +52,16 @@ pub enum AppError {
     PreconditionFailed { current: i32, expected: String },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("too many requests; retry in {0} s")]
+    TooManyRequests(u64),
+    /// An error the framework answered before our handlers ran (an unknown method, an
+    /// unreadable body), with its status and reason.
+    #[error("{1}")]
+    Http(StatusCode, String),
     #[error("the database is not reachable")]
     Unavailable,
+    #[error("the database is busy with another write (a large import?); retry shortly")]
+    Busy,
     #[error("internal error")]
     Internal(String),
 }
@@ -88,7 +98,9 @@ impl AppError {
             AppError::Conflict(_) => "Conflict",
             AppError::PreconditionFailed { .. } => "Precondition failed",
             AppError::PayloadTooLarge(_) => "Payload too large",
-            AppError::Unavailable => "Service unavailable",
+            AppError::TooManyRequests(_) => "Too many requests",
+            AppError::Http(status, _) => status.canonical_reason().unwrap_or("HTTP error"),
+            AppError::Unavailable | AppError::Busy => "Service unavailable",
             AppError::Internal(_) => "Internal server error",
         }
     }
@@ -197,7 +209,9 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Http(status, _) => *status,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -207,9 +221,18 @@ impl ResponseError for AppError {
             tracing::error!(%detail, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.content_type("application/problem+json");
-        if let AppError::Unauthorized(_) = self {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        response.content_type(PROBLEM_JSON);
+        match self {
+            AppError::Unauthorized(_) => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            AppError::Busy => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            AppError::TooManyRequests(seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            _ => {}
         }
         response.json(self.problem())
     }
@@ -222,6 +245,10 @@ impl From<diesel::result::Error> for AppError {
             Error::NotFound => AppError::NotFound("resource".into()),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 AppError::Conflict(format!("a conflicting row exists: {}", info.message()))
+            }
+            // SQLite's writer lock outlasted the busy timeout: one writer at a time.
+            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                AppError::Busy
             }
             other => AppError::Internal(other.to_string()),
         }
@@ -242,3 +269,34 @@ impl From<actix_web::error::BlockingError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Turns the error responses the framework makes itself (405, 413 from a body limit, ...)
+/// into problem documents like ours; ours pass through untouched. No error body ever
+/// carries more than the status and a reason.
+pub fn problem_for_plain_errors<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value == PROBLEM_JSON);
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let status = response.status();
+    let reason = response
+        .response()
+        .error()
+        .filter(|_| status.is_client_error())
+        .map(|error| error.to_string())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
+    let (request, _) = response.into_parts();
+    let problem = AppError::Http(status, reason).error_response();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, problem).map_into_right_body(),
+    ))
+}
+
+const PROBLEM_JSON: &str = "application/problem+json";

@@ -8,14 +8,19 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod middleware;
 pub mod model;
 pub mod openapi;
 pub mod query;
 
 use std::net::TcpListener;
 
-use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use actix_governor::Governor;
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Compress, Condition, ErrorHandlers};
+use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
+use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -31,18 +36,51 @@ pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
 /// The HTTP server on `listener`, ready to be awaited.
 pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let workers = state.config.workers;
+    // Built once, so every worker shares the same counters and buckets.
+    let metrics = middleware::metrics().map_err(std::io::Error::other)?;
+    let rate_limit = middleware::rate_limit(&state.config);
     let server = HttpServer::new(move || {
         let (app, document) = App::new()
             .into_utoipa_app()
             .openapi(openapi::base())
             .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(state.config.max_body_bytes))
             .app_data(web::PathConfig::default().error_handler(|error, _| {
                 error::AppError::parameter("id", error.to_string()).into()
             }))
             .configure(api::configure)
             .split_for_parts();
-        app.wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
-            .wrap(middleware::Compress::default())
+        let limited = rate_limit.is_some();
+        let limiter = rate_limit.clone().unwrap_or_else(|| {
+            actix_governor::GovernorConfigBuilder::default()
+                .key_extractor(middleware::ClientKey)
+                .finish()
+                .expect("the default quota is valid")
+        });
+        app.wrap(ErrorHandlers::new().default_handler(error::problem_for_plain_errors))
+            .wrap(Compress::default())
+            .wrap(Condition::new(limited, Governor::new(&limiter)))
+            .wrap(Condition::new(
+                !state.config.cors_origins.is_empty(),
+                middleware::cors(&state.config),
+            ))
+            .wrap(metrics.clone())
+            .wrap_fn(|request, service| {
+                let id = request.extensions().get::<RequestId>().copied();
+                let response = service.call(request);
+                async move {
+                    let mut response = response.await?;
+                    if let Some(value) =
+                        id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
+                    {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), value);
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap(TracingLogger::default())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(error::AppError::NotFound("this route".into()))

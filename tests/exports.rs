@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{assert_problem, incident, kabul, ucdp_sample, TestApp};
+use common::{assert_problem, generated_ndjson, incident, kabul, ucdp_sample, TestApp};
 use serde_json::{json, Value};
 
 fn total(app: &TestApp, filter: &str) -> u64 {
@@ -20,31 +20,10 @@ fn export(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, String) {
     (headers, response.text().unwrap())
 }
 
-/// `count` made-up incidents as NDJSON import lines, spread over 2019–2020.
-fn generated(count: usize) -> Vec<u8> {
-    let mut lines = String::new();
-    for n in 0..count {
-        let day = 1 + n % 28;
-        let month = 1 + n % 12;
-        let line = json!({
-            "dataset": "generated",
-            "external_id": format!("g{n}"),
-            "occurred_on": format!("{}-{month:02}-{day:02}", 2019 + n % 2),
-            "location": {"country_code": if n % 3 == 0 { "AF" } else { "SY" },
-                         "latitude": 30.0 + (n % 10) as f64, "longitude": 40.0},
-            "casualties": {"killed": {"best": n % 7}},
-            "perpetrators": [{"name": format!("Group {}", n % 5), "claim": "suspected"}],
-        });
-        lines.push_str(&line.to_string());
-        lines.push('\n');
-    }
-    lines.into_bytes()
-}
-
 #[test]
 fn a_csv_export_has_a_row_for_every_match_beyond_any_page_limit() {
     let app = TestApp::start();
-    app.import_report("format=ndjson", generated(2_345));
+    app.import_report("format=ndjson", generated_ndjson(2_345));
     for filter in ["", "country=AF", "from=2020-03&to=2020-08", "killed_min=3"] {
         let (headers, text) = export(&app, &format!("format=csv&{filter}"));
         assert!(headers["content-type"]

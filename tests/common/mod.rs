@@ -250,3 +250,26 @@ pub fn ucdp_sample() -> Vec<u8> {
     ))
     .unwrap()
 }
+
+/// `count` made-up incidents as NDJSON import lines, spread over 2019–2020.
+pub fn generated_ndjson(count: usize) -> Vec<u8> {
+    let mut lines = String::new();
+    for n in 0..count {
+        let day = 1 + n % 28;
+        let month = 1 + n % 12;
+        let line = json!({
+            "dataset": "generated",
+            "external_id": format!("g{n}"),
+            "occurred_on": format!("{}-{month:02}-{day:02}", 2019 + n % 2),
+            "location": {"country_code": if n % 3 == 0 { "AF" } else { "SY" },
+                         "latitude": 30.0 + (n % 10) as f64, "longitude": 40.0},
+            "casualties": {"killed": {"best": n % 7}},
+            "perpetrators": [{"name": format!("Group {}", n % 5), "claim": "suspected"},
+                             {"name": "Second group", "claim": "denied"}],
+            "sources": [{"url": format!("https://example.org/{}", n % 50), "title": "Report"}],
+        });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    lines.into_bytes()
+}

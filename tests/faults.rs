@@ -1,0 +1,144 @@
+//! Faults: an import killed with SIGKILL half-way leaves no half-written incident, and
+//! re-running it ends with exactly the file's incidents; writers during an import wait their
+//! turn instead of failing.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{generated_ndjson, incident, TestApp};
+use diesel::prelude::*;
+use incidentdb::db::schema::{incident_perpetrators, incidents};
+use serde_json::Value;
+
+/// Incidents in the file: enough that the import is still running when it is killed.
+const ROWS: usize = 40_000;
+
+struct ImportFile(PathBuf);
+
+impl ImportFile {
+    fn new() -> ImportFile {
+        let path = std::env::temp_dir().join(format!(
+            "idb_fault_{}_{}.ndjson",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos()
+        ));
+        std::fs::write(&path, generated_ndjson(ROWS)).unwrap();
+        ImportFile(path)
+    }
+}
+
+impl Drop for ImportFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn start_import(app: &TestApp, file: &ImportFile, on_error: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_incidentdb"))
+        .args(["import", "--format", "ndjson", "--on-error", on_error])
+        .arg(&file.0)
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the CLI starts")
+}
+
+/// (incidents, perpetrator rows) as stored.
+fn stored(app: &TestApp) -> (i64, i64) {
+    let mut conn = incidentdb::db::connect(&app.database_url).unwrap();
+    let incidents: i64 = incidents::table.count().get_result(&mut conn).unwrap();
+    let perpetrators: i64 = incident_perpetrators::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    (incidents, perpetrators)
+}
+
+/// Waits until `ready` holds, then kills the import with SIGKILL; false if it had finished.
+fn kill_when(import: &mut Child, ready: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready() && Instant::now() < deadline {
+        if import.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = import.try_wait().unwrap().is_none();
+    import.kill().unwrap();
+    import.wait().unwrap();
+    killed
+}
+
+fn finish(import: Child) -> Value {
+    let output = import.wait_with_output().unwrap();
+    assert!(output.status.success(), "the import succeeds");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Every incident is whole: `imported` of them with their two perpetrators each, plus
+/// `posted` without any; all of them served.
+fn assert_whole(app: &TestApp, imported: i64, posted: i64) {
+    let expected = imported + posted;
+    let (incidents, perpetrators) = stored(app);
+    assert_eq!(incidents, expected);
+    assert_eq!(
+        perpetrators,
+        2 * imported,
+        "no incident without its perpetrators"
+    );
+    let total = app.get_json("/v1/incidents?count=true&limit=1")["total"].clone();
+    assert_eq!(total, expected);
+}
+
+#[test]
+fn a_killed_all_or_nothing_import_leaves_nothing_and_reruns_exactly() {
+    let app = TestApp::start();
+    let file = ImportFile::new();
+    let mut import = start_import(&app, &file, "abort");
+    let started = Instant::now();
+    let killed = kill_when(&mut import, || {
+        started.elapsed() > Duration::from_millis(1500)
+    });
+    assert!(killed, "the import was still running when killed");
+    assert_whole(&app, 0, 0);
+    let report = finish(start_import(&app, &file, "abort"));
+    assert_eq!(report["inserted"], ROWS);
+    assert_whole(&app, ROWS as i64, 0);
+}
+
+#[test]
+fn a_killed_batched_import_keeps_whole_batches_and_reruns_exactly() {
+    let app = TestApp::start();
+    let file = ImportFile::new();
+    let mut import = start_import(&app, &file, "skip");
+    let killed = kill_when(&mut import, || stored(&app).0 >= 2_000);
+    assert!(killed, "the import was still running when killed");
+    let (before, perpetrators) = stored(&app);
+    assert!(before > 0 && before < ROWS as i64, "{before}");
+    assert_eq!(perpetrators, 2 * before, "batches are whole");
+    let rerun = start_import(&app, &file, "skip");
+    let during: Vec<u16> = (0..10)
+        .map(|n| {
+            let date = format!("2021-01-{:02}", n + 1);
+            app.post("/v1/incidents", &incident("AF", &date))
+                .status()
+                .as_u16()
+        })
+        .collect();
+    assert_eq!(during, [201; 10], "writers wait for the import's batches");
+    let report = finish(rerun);
+    assert_eq!(
+        report["inserted"].as_i64().unwrap() + report["unchanged"].as_i64().unwrap(),
+        ROWS as i64
+    );
+    assert_eq!(
+        report["unchanged"], before,
+        "what was written is found, not duplicated"
+    );
+    assert_whole(&app, ROWS as i64, 10);
+}
