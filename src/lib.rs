@@ -45,9 +45,7 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             .openapi(openapi::base())
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(state.config.max_body_bytes))
-            .app_data(web::PathConfig::default().error_handler(|error, _| {
-                error::AppError::parameter("id", error.to_string()).into()
-            }))
+            .app_data(web::PathConfig::default().error_handler(api::path_error))
             .configure(api::configure)
             .split_for_parts();
         let limited = rate_limit.is_some();
@@ -82,9 +80,7 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             })
             .wrap(TracingLogger::default())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(error::AppError::NotFound("this route".into()))
-            }))
+            .default_service(web::to(api::unrouted))
             .route(
                 "/docs",
                 web::get().to(|| async {

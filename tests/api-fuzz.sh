@@ -51,12 +51,28 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 
+# positive_data_acceptance is left out everywhere: a request can match the schema and still
+# name an unknown country or an empty date range, which is a 400 by design. Two operations
+# run apart, each with the one thing that does not apply to it:
+# - an import body is a dataset file, so any bytes are a well-formed request; its reader,
+#   not the schema, reports what is wrong line by line (no negative_data_rejection);
+# - for POST /v1/incidents, schemathesis 4.32.5's coverage phase drops `external_id` as if it
+#   were required (the schema does not require it), so that phase is left out there.
+# One worker: on CPython 3.11 hypothesis' lambda descriptions call ast.parse from several
+# threads at once, which fails with "AST constructor recursion depth mismatch".
+fuzz() {
+  "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+    --max-examples "$examples" --seed 20261124 --workers 1 \
+    --header "Authorization: Bearer $token" --no-color "$@"
+}
+create="POST /v1/incidents"
 status=0
-"$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
-  --checks all --exclude-checks positive_data_acceptance,ignored_auth \
-  --max-examples "$examples" --seed 20261124 --workers 2 \
-  --header "Authorization: Bearer $token" \
-  --no-color --report junit --report-dir "$work/report" || status=$?
+fuzz --checks all --exclude-checks positive_data_acceptance \
+  --exclude-path /v1/imports --exclude-name "$create" || status=$?
+fuzz --checks all --exclude-checks positive_data_acceptance \
+  --include-name "$create" --phases examples,fuzzing,stateful || status=$?
+fuzz --checks all --exclude-checks positive_data_acceptance,negative_data_rejection \
+  --include-path /v1/imports || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 40 lines)"
   tail -40 "$work/server.log"

@@ -2,7 +2,6 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -14,7 +13,7 @@ use super::auth::Caller;
 use super::{parse_json, requested_format, AppState};
 use crate::db::incidents::{self as store, StoredIncident};
 use crate::db::keys::Role;
-use crate::db::DbConnection;
+use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, Problem};
 use crate::model::incident::{Incident, NewIncident};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
@@ -258,6 +257,7 @@ async fn list_deleted(
     params(("id" = i64, Path, description = "Incident id", example = 1042)),
     responses(
         (status = 200, description = "The incident", body = Incident, headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -296,7 +296,7 @@ async fn create_incident(
     let valid = validated(parse_json(&body)?)?;
     let incident = state
         .run(move |conn| {
-            conn.transaction(|conn| {
+            write_transaction(conn, |conn| {
                 if let Some(external_id) = &valid.input.external_id {
                     if store::find_id(conn, &valid.dataset, external_id)?.is_some() {
                         return Err(AppError::Conflict(format!(
@@ -331,6 +331,7 @@ async fn create_incident(
         (status = 200, description = "The changed incident", body = Incident, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The change collides with another incident's dataset and external_id", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
@@ -354,7 +355,7 @@ async fn patch_incident(
     let expected = if_match(&req)?;
     let incident = state
         .run(move |conn| {
-            conn.transaction(|conn| {
+            write_transaction(conn, |conn| {
                 let current = find(conn, id)?;
                 check_version(&current, expected.as_deref())?;
                 let valid = validated(patched(&current, &patch)?)?;
@@ -394,6 +395,7 @@ async fn patch_incident(
         (status = 204, description = "Deleted"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
     )
@@ -410,7 +412,7 @@ async fn delete_incident(
     let expected = if_match(&req)?;
     state
         .run(move |conn| {
-            conn.transaction(|conn| {
+            write_transaction(conn, |conn| {
                 let current = find(conn, id)?;
                 check_version(&current, expected.as_deref())?;
                 Ok(store::delete(conn, id)?)

@@ -9,6 +9,9 @@ pub mod stats;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
+use std::sync::OnceLock;
+
+use actix_web::{HttpResponse, ResponseError};
 use serde::de::DeserializeOwned;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -47,6 +50,83 @@ pub fn configure(config: &mut ServiceConfig) {
     imports::configure(config);
     regions::configure(config);
     stats::configure(config);
+}
+
+/// A path parameter that does not parse: 405 when the path is another route's (a `PATCH` of
+/// `/v1/incidents/deleted`), else 400 naming the `id`.
+pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let allowed = methods_of(req.path());
+    if !allowed.is_empty() && !allowed.contains(&req.method().as_str()) {
+        let response = method_not_allowed(req, &allowed);
+        return actix_web::error::InternalError::from_response(error, response).into();
+    }
+    AppError::parameter("id", error.to_string()).into()
+}
+
+/// Answers the requests no route took: 405 with `Allow` when the path is one of the
+/// document's with other methods, else 404.
+pub async fn unrouted(req: HttpRequest) -> AppResult<HttpResponse> {
+    let allowed = methods_of(req.path());
+    if allowed.is_empty() {
+        return Err(AppError::NotFound("this route".into()));
+    }
+    Ok(method_not_allowed(&req, &allowed))
+}
+
+fn method_not_allowed(req: &HttpRequest, allowed: &[&str]) -> HttpResponse {
+    let allow = allowed.join(", ");
+    let mut response = AppError::Http(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} is not allowed here; allowed: {allow}", req.method()),
+    )
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// The methods the OpenAPI document gives for `path` (`{id}`-style segments match any one).
+fn methods_of(path: &str) -> Vec<&'static str> {
+    static ROUTES: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        crate::openapi::document()
+            .paths
+            .paths
+            .iter()
+            .map(|(pattern, item)| {
+                let segments = pattern.split('/').map(str::to_string).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                let methods = methods.into_iter().filter(|(_, has)| *has).map(|(m, _)| m);
+                (segments, methods.collect())
+            })
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    let placeholders = |pattern: &[String]| pattern.iter().filter(|p| p.starts_with('{')).count();
+    let matching: Vec<_> = routes
+        .iter()
+        .filter(|(pattern, _)| {
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+        })
+        .collect();
+    // `/v1/incidents/deleted` is its own route, not an `{id}`.
+    let most_specific = matching.iter().map(|(p, _)| placeholders(p)).min();
+    matching
+        .into_iter()
+        .filter(|(pattern, _)| Some(placeholders(pattern)) == most_specific)
+        .flat_map(|(_, methods)| methods.iter().copied())
+        .collect()
 }
 
 /// Parses a JSON body; every problem names the JSON path of its field.

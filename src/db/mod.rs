@@ -105,6 +105,38 @@ pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// Runs `work` in a transaction that takes the write lock at its start. On SQLite that is
+/// `BEGIN IMMEDIATE`: a transaction that reads before it writes (every upsert does) then waits
+/// its turn under the busy timeout, instead of failing at once when another writer commits
+/// between its read and its write. PostgreSQL's row locks need nothing special.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Postgres(_) => conn.transaction(work),
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            match work(conn) {
+                Ok(value) => {
+                    Manager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    // The error that ended the work is the one to report.
+                    let _ = Manager::rollback_transaction(conn);
+                    Err(error)
+                }
+            }
+        }
+    }
+}
+
 /// Refreshes the query planner's statistics after a bulk load. PostgreSQL chooses between
 /// the date and country indexes from them, and a freshly loaded table has none until
 /// autovacuum gets to it (or never, where it is off); SQLite's choices do not depend on them.

@@ -24,7 +24,7 @@ fn key(name: &str) -> String {
 pub fn put(conn: &mut DbConnection, name: &str, countries: &[String]) -> QueryResult<bool> {
     let region_key = key(name);
     let now = now();
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let replaced = diesel::delete(members::table.filter(members::region_key.eq(&region_key)))
             .execute(conn)?;
         let rows: Vec<_> = countries

@@ -6,13 +6,12 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::mpsc::Receiver;
 
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Format, Row, RowError};
 use crate::db::incidents as store;
-use crate::db::DbConnection;
+use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::incident::NewIncident;
 use crate::model::validate::{validate, ValidIncident};
@@ -118,7 +117,7 @@ fn write_all(
         Ok(parsed.more)
     };
     match options.on_error {
-        OnError::Abort => conn.transaction(|conn| {
+        OnError::Abort => write_transaction(conn, |conn| {
             while run(conn, &mut report)? {}
             if report.errors.is_empty() {
                 Ok(())
@@ -126,7 +125,7 @@ fn write_all(
                 Err(AppError::InvalidRows(report.errors.clone()))
             }
         })?,
-        OnError::Skip => while conn.transaction(|conn| run(conn, &mut report))? {},
+        OnError::Skip => while write_transaction(conn, |conn| run(conn, &mut report))? {},
     }
     report.skipped = report.errors.len() as u64;
     Ok(report)

@@ -36,10 +36,14 @@ impl Params {
 
     /// The value of `name`, trimmed; empty values count as absent.
     pub fn take(&mut self, name: &'static str) -> Option<String> {
+        self.take_given(name).filter(|value| !value.is_empty())
+    }
+
+    /// The value of `name`, trimmed, even when empty.
+    fn take_given(&mut self, name: &'static str) -> Option<String> {
         self.known.push(name);
         let index = self.pairs.iter().position(|(n, _)| n == name)?;
-        let value = self.pairs.remove(index).1.trim().to_string();
-        (!value.is_empty()).then_some(value)
+        Some(self.pairs.remove(index).1.trim().to_string())
     }
 
     /// The comma-separated values of `name`, trimmed, without empty items.
@@ -47,13 +51,14 @@ impl Params {
         self.take(name).map(|v| split_list(&v)).unwrap_or_default()
     }
 
-    /// `name` parsed with `parse`, whose error message names what was wrong.
+    /// `name` parsed with `parse`, whose error message names what was wrong. A typed
+    /// parameter given empty (`from=`) is an error, not absent: it cannot mean anything.
     pub fn take_parsed<T>(
         &mut self,
         name: &'static str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> AppResult<Option<T>> {
-        self.take(name)
+        self.take_given(name)
             .map(|v| parse(&v).map_err(|message| AppError::parameter(name, message)))
             .transpose()
     }
