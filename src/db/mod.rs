@@ -137,13 +137,14 @@ where
     }
 }
 
-/// Refreshes the query planner's statistics after a bulk load. PostgreSQL chooses between
-/// the date and country indexes from them, and a freshly loaded table has none until
-/// autovacuum gets to it (or never, where it is off); SQLite's choices do not depend on them.
+/// Tidies up after a bulk load: on PostgreSQL, `VACUUM (ANALYZE)` gives the planner its
+/// statistics (it chooses between the date and country indexes from them) and clears the dead
+/// row versions that the per-month sums leave behind (every incident written updates one),
+/// which autovacuum would only get to later, or never where it is off. SQLite needs neither.
 pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
         DbConnection::Postgres(pg) => {
-            pg.batch_execute("ANALYZE incidents, incident_perpetrators, incident_months")
+            pg.batch_execute("VACUUM (ANALYZE) incidents, incident_perpetrators, incident_months")
         }
         DbConnection::Sqlite(_) => Ok(()),
     }

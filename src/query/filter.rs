@@ -224,6 +224,13 @@ impl Filter {
         Ok(())
     }
 
+    /// Whether the matches come from several ranges of the country index (a list of countries,
+    /// a region), so that no index returns them in date order.
+    pub fn spans_several_ranges(&self) -> bool {
+        let regions = self.region_countries.as_ref().map_or(0, Vec::len);
+        self.countries.len() + regions > 1
+    }
+
     /// The first and last month (`YYYY-MM`) when the filter narrows only by whole months and
     /// by country or (resolved) region: what the per-month sums can answer.
     pub fn whole_months(&self) -> Option<(Option<String>, Option<String>)> {

@@ -7,6 +7,8 @@ pub mod page;
 pub mod params;
 pub mod stats;
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use crate::db::incidents::StoredIncident;
@@ -26,10 +28,13 @@ pub struct Listing {
 
 /// The page of incidents that `filter` and `page` select.
 pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResult<Listing> {
-    let mut rows: Vec<StoredIncident> = page
-        .apply(filter.apply(incidents::table.into_boxed()))
-        .select(StoredIncident::as_select())
-        .load(conn)?;
+    let mut rows: Vec<StoredIncident> = if filter.spans_several_ranges() || page.sorts_by_killed() {
+        page_by_ids(conn, filter, page)?
+    } else {
+        page.apply(filter.apply(incidents::table.into_boxed()))
+            .select(StoredIncident::as_select())
+            .load(conn)?
+    };
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
     let next_cursor = match rows.last() {
@@ -46,6 +51,31 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
         next_cursor,
         total,
     })
+}
+
+/// The page in two steps, for matches that no single index range returns in order (several
+/// countries, sorting by casualties): the ids are chosen and sorted on the indexes alone,
+/// then only the page's rows are read, so the sort never carries every match's document.
+fn page_by_ids(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &Page,
+) -> QueryResult<Vec<StoredIncident>> {
+    let page_ids: Vec<i64> = page
+        .apply(filter.apply(incidents::table.into_boxed()))
+        .select(incidents::id)
+        .load(conn)?;
+    let mut rows: Vec<StoredIncident> = incidents::table
+        .filter(incidents::id.eq_any(&page_ids))
+        .select(StoredIncident::as_select())
+        .load(conn)?;
+    let position: HashMap<i64, usize> = page_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i))
+        .collect();
+    rows.sort_by_key(|row| position.get(&row.id).copied());
+    Ok(rows)
 }
 
 /// How many incidents match `filter`.

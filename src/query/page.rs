@@ -136,12 +136,17 @@ impl Page {
     /// `query` ordered, started after the cursor, and limited to one row more than the page
     /// (the extra row tells whether there is a next page).
     pub fn apply(&self, query: IncidentQuery) -> IncidentQuery {
-        let query = self.after_cursor(self.order(query));
+        let query = self.after_cursor(self.sorted(query));
         query.limit(self.limit + 1)
     }
 
+    /// Whether the order is by casualties, which no index holds.
+    pub fn sorts_by_killed(&self) -> bool {
+        matches!(self.sort, Sort::MostKilledFirst | Sort::LeastKilledFirst)
+    }
+
     /// `query` in this sort's order.
-    fn order(&self, query: IncidentQuery) -> IncidentQuery {
+    fn sorted(&self, query: IncidentQuery) -> IncidentQuery {
         match self.sort {
             Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
             Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
