@@ -1,5 +1,9 @@
-DROP TRIGGER incident_months_change ON incidents;
-DROP FUNCTION incident_months_change();
+DROP TRIGGER incident_months_update_new ON incidents;
+DROP TRIGGER incident_months_update_old ON incidents;
+DROP TRIGGER incident_months_delete ON incidents;
+DROP TRIGGER incident_months_insert ON incidents;
+DROP FUNCTION incident_months_subtract();
+DROP FUNCTION incident_months_add();
 DROP TABLE incident_months;
 DROP INDEX incidents_occurred_on;
 CREATE INDEX incidents_occurred_on ON incidents (occurred_on, id);
