@@ -105,8 +105,14 @@ fn a_killed_all_or_nothing_import_leaves_nothing_and_reruns_exactly() {
         started.elapsed() > Duration::from_millis(1500)
     });
     assert!(killed, "the import was still running when killed");
+    eprintln!(
+        "abort import killed after {:?}: stored {:?}",
+        started.elapsed(),
+        stored(&app)
+    );
     assert_whole(&app, 0, 0);
     let report = finish(start_import(&app, &file, "abort"));
+    eprintln!("re-run: {report}; stored {:?}", stored(&app));
     assert_eq!(report["inserted"], ROWS);
     assert_whole(&app, ROWS as i64, 0);
 }
@@ -119,6 +125,7 @@ fn a_killed_batched_import_keeps_whole_batches_and_reruns_exactly() {
     let killed = kill_when(&mut import, || stored(&app).0 >= 2_000);
     assert!(killed, "the import was still running when killed");
     let (before, perpetrators) = stored(&app);
+    eprintln!("batched import killed: stored {before} incidents, {perpetrators} perpetrators");
     assert!(before > 0 && before < ROWS as i64, "{before}");
     assert_eq!(perpetrators, 2 * before, "batches are whole");
     let rerun = start_import(&app, &file, "skip");
@@ -132,6 +139,7 @@ fn a_killed_batched_import_keeps_whole_batches_and_reruns_exactly() {
         .collect();
     assert_eq!(during, [201; 10], "writers wait for the import's batches");
     let report = finish(rerun);
+    eprintln!("re-run: {report}; stored {:?}", stored(&app));
     assert_eq!(
         report["inserted"].as_i64().unwrap() + report["unchanged"].as_i64().unwrap(),
         ROWS as i64

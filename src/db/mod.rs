@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::{Connection, PgConnection, QueryResult, SqliteConnection};
+use diesel::{Connection, PgConnection, QueryResult, QueryableByName, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 #[derive(diesel::MultiConnection)]
@@ -94,13 +94,14 @@ pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
 }
 
 /// Settings for a connection that only bulk-loads (the CLI import). SQLite: a page cache big
-/// enough to keep the indexes being filled in memory (256 MiB), and no per-row foreign-key
-/// lookups (the importer writes parents before children in one transaction).
+/// enough to keep the indexes being filled in memory (256 MiB), no per-row foreign-key lookups
+/// (the importer writes parents before children in one transaction), and index builds that
+/// sort through temporary files, so memory stays flat however large the file.
 pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(sqlite) => {
-            sqlite.batch_execute("PRAGMA cache_size = -262144; PRAGMA foreign_keys = OFF;")
-        }
+        DbConnection::Sqlite(sqlite) => sqlite.batch_execute(
+            "PRAGMA cache_size = -262144; PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE;",
+        ),
         DbConnection::Postgres(_) => Ok(()),
     }
 }
@@ -135,6 +136,51 @@ where
             }
         }
     }
+}
+
+/// Inside an all-or-nothing import into an empty SQLite database: drops the secondary
+/// (non-unique) indexes of the incident tables and returns their definitions, so the rows go
+/// in without a million random index inserts and `restore_indexes` builds each index once
+/// from sorted data before the commit. Readers never see the difference (they read the last
+/// commit). Anywhere else: nothing to do.
+pub fn defer_indexes(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::Text;
+    use diesel::{OptionalExtension, QueryDsl, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Definition {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        sql: String,
+    }
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Ok(Vec::new());
+    };
+    let stored: Option<i64> = schema::incidents::table
+        .select(schema::incidents::id)
+        .first(sqlite)
+        .optional()?;
+    if stored.is_some() {
+        return Ok(Vec::new());
+    }
+    let definitions: Vec<Definition> = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
+         AND tbl_name IN ('incidents', 'incident_perpetrators') \
+         AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+    )
+    .load(sqlite)?;
+    for definition in &definitions {
+        sqlite.batch_execute(&format!("DROP INDEX \"{}\"", definition.name))?;
+    }
+    Ok(definitions.into_iter().map(|d| d.sql).collect())
+}
+
+/// Builds the indexes `defer_indexes` dropped.
+pub fn restore_indexes(conn: &mut DbConnection, definitions: &[String]) -> QueryResult<()> {
+    for definition in definitions {
+        conn.batch_execute(definition)?;
+    }
+    Ok(())
 }
 
 /// Tidies up after a bulk load: on PostgreSQL, `VACUUM (ANALYZE)` gives the planner its

@@ -118,9 +118,10 @@ fn write_all(
     };
     match options.on_error {
         OnError::Abort => write_transaction(conn, |conn| {
+            let deferred = crate::db::defer_indexes(conn)?;
             while run(conn, &mut report)? {}
             if report.errors.is_empty() {
-                Ok(())
+                Ok(crate::db::restore_indexes(conn, &deferred)?)
             } else {
                 Err(AppError::InvalidRows(report.errors.clone()))
             }
