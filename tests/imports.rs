@@ -328,3 +328,42 @@ fn an_oversize_body_is_413_and_writes_nothing() {
     );
     assert!(app.ids("/v1/incidents").is_empty());
 }
+
+#[test]
+fn an_import_into_an_empty_database_leaves_every_index_in_place() {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let app = TestApp::start();
+    let sql = match incidentdb::db::Backend::of(&app.database_url) {
+        incidentdb::db::Backend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN ('incidents', 'incident_perpetrators')"
+        }
+        incidentdb::db::Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_indexes \
+             WHERE tablename IN ('incidents', 'incident_perpetrators')"
+        }
+    };
+    let indexes = || {
+        let mut conn = incidentdb::db::connect(&app.database_url).unwrap();
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut conn)
+            .unwrap()
+            .n
+    };
+    let before = indexes();
+    let broken = import(&app, "format=ndjson", fixture("ndjson_broken.ndjson"));
+    assert_eq!(broken.status(), 422);
+    assert_eq!(indexes(), before, "a failed load puts them back too");
+    assert!(counts(&report(&app, "format=ucdp", fixture("ucdp_sample.csv")))[0] > 0);
+    assert_eq!(
+        indexes(),
+        before,
+        "the indexes dropped for the load are back"
+    );
+}
