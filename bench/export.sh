@@ -21,7 +21,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Anonymous resident memory: what the server itself holds. (SQLite's mmap'd database pages are
+# file-backed; they count in VmRSS as the export touches them, and the kernel drops them first.)
+rss_kb() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 
 for backend in $backends; do
   case $backend in
@@ -56,7 +58,7 @@ fmt, start, end, size, lines, before, peak = sys.argv[1:8]
 samples = [int(s) for s in sys.argv[8:]]
 secs = float(end) - float(start)
 mid = samples[len(samples) // 2] if samples else int(before)
-print(f"  {fmt:8} {int(size) / 1e6:8.1f} MB, {int(lines):>8} lines in {secs:6.1f} s; server RSS "
+print(f"  {fmt:8} {int(size) / 1e6:8.1f} MB, {int(lines):>8} lines in {secs:6.1f} s; server anonymous RSS "
       f"before {int(before) / 1024:.1f} MB, half-way {mid / 1024:.1f} MB, peak {int(peak) / 1024:.1f} MB "
       f"({len(samples)} samples)")
 PY

@@ -8,37 +8,25 @@ use incidentdb::query::stats::parse_group_by;
 use incidentdb::query::{Filter, Params};
 use proptest::prelude::*;
 
-/// The parameters the list and the stats read, with the shapes their values take.
-const NAMES: [&str; 28] = [
-    "from",
-    "to",
-    "country",
-    "region",
-    "source_region",
-    "admin1",
-    "admin2",
-    "place",
-    "bbox",
-    "near",
-    "radius_km",
-    "event_type",
-    "sub_event_type",
-    "perpetrator",
-    "claim",
-    "killed_min",
-    "killed_max",
-    "dataset",
-    "external_id",
-    "q",
-    "updated_since",
-    "sort",
-    "limit",
-    "cursor",
-    "count",
-    "group_by",
-    "format",
-    "contry",
-];
+/// The query parameters the OpenAPI document gives for the list and the stats, and one
+/// misspelt name.
+fn names() -> Vec<String> {
+    let document = serde_json::to_value(incidentdb::openapi::document()).unwrap();
+    let mut names: Vec<String> = ["/v1/incidents", "/v1/stats"]
+        .iter()
+        .flat_map(|path| {
+            document["paths"][path]["get"]["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|parameter| parameter["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    names.push("contry".into());
+    names
+}
 
 fn value() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -53,7 +41,7 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn query_string() -> impl Strategy<Value = String> {
-    prop::collection::vec((prop::sample::select(NAMES.to_vec()), value()), 0..8)
+    prop::collection::vec((prop::sample::select(names()), value()), 0..8)
         .prop_map(|pairs| serde_urlencoded::to_string(pairs).expect("pairs encode"))
 }
 

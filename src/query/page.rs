@@ -5,14 +5,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDate;
 use diesel::dsl::sql;
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer};
+use diesel::query_builder::QueryFragment;
+use diesel::sql_types::{BigInt, Bool, Date, Integer};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::filter::IncidentQuery;
 use super::params::Params;
 use crate::db::schema::incidents;
+use crate::db::Db;
 use crate::error::AppResult;
 
 /// Paging and ordering of `GET /v1/incidents`.
@@ -165,16 +168,15 @@ impl Page {
         match self.cursor.clone() {
             None => query,
             Some(Cursor::Id(id)) => query.filter(incidents::id.gt(id)),
-            Some(Cursor::Date(date, id)) if descending => query.filter(
-                incidents::occurred_on
-                    .lt(date)
-                    .or(incidents::occurred_on.eq(date).and(incidents::id.lt(id))),
-            ),
-            Some(Cursor::Date(date, id)) => query.filter(
-                incidents::occurred_on
-                    .gt(date)
-                    .or(incidents::occurred_on.eq(date).and(incidents::id.gt(id))),
-            ),
+            // A row-value comparison is one range of the date index on both databases (an
+            // `a < x OR (a = x AND b < y)` made PostgreSQL scan the table for every page); the
+            // plain bound beside it helps planners that do not read row values.
+            Some(Cursor::Date(date, id)) if descending => query
+                .filter(incidents::occurred_on.le(date))
+                .filter(after_row("<", date, id)),
+            Some(Cursor::Date(date, id)) => query
+                .filter(incidents::occurred_on.ge(date))
+                .filter(after_row(">", date, id)),
             Some(Cursor::Killed(killed, id)) => {
                 let (beyond, tie) = if descending { ("<", "<") } else { (">", ">") };
                 query.filter(
@@ -218,6 +220,17 @@ impl Page {
         };
         URL_SAFE_NO_PAD.encode(format!("{}|{key}|{id}", self.sort.name()))
     }
+}
+
+/// `(occurred_on, id) <op> (date, id)`.
+fn after_row(op: &str, date: NaiveDate, id: i64) -> SqlLiteral<Bool, impl QueryFragment<Db>> {
+    sql::<Bool>("(occurred_on, id) ")
+        .sql(op)
+        .sql(" (")
+        .bind::<Date, _>(date)
+        .sql(", ")
+        .bind::<BigInt, _>(id)
+        .sql(")")
 }
 
 fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, String> {
