@@ -6,7 +6,8 @@ CREATE INDEX incidents_occurred_on ON incidents (occurred_on, id, latitude, long
 
 -- Stats over whole months by country and region read these sums (kept by triggers) instead of
 -- every incident. `country_code` is '' for incidents without one; `*_known` counts the
--- incidents with that figure, so a sum over none stays unknown.
+-- incidents with that figure, so a sum over none stays unknown. Stored in key order (WITHOUT
+-- ROWID), so a year of them is one contiguous read.
 CREATE TABLE incident_months (
     month TEXT NOT NULL,
     country_code TEXT NOT NULL,
@@ -26,7 +27,7 @@ CREATE TABLE incident_months (
     injured_high_sum INTEGER NOT NULL,
     injured_high_known INTEGER NOT NULL,
     PRIMARY KEY (month, country_code)
-);
+) WITHOUT ROWID;
 
 INSERT INTO incident_months
 SELECT substr(occurred_on, 1, 7), COALESCE(country_code, ''), MAX(region), MAX(subregion), COUNT(*), COALESCE(SUM(killed_low), 0), COUNT(killed_low), COALESCE(SUM(killed_best), 0), COUNT(killed_best), COALESCE(SUM(killed_high), 0), COUNT(killed_high), COALESCE(SUM(injured_low), 0), COUNT(injured_low), COALESCE(SUM(injured_best), 0), COUNT(injured_best), COALESCE(SUM(injured_high), 0), COUNT(injured_high)
