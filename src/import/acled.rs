@@ -110,10 +110,9 @@ fn location(f: &Fields) -> Result<NewLocation, RowError> {
 #[cfg(test)]
 mod tests {
     use std::fs::File;
-    use std::path::Path;
 
     use super::*;
-    use crate::import::csv_rows::testing::{date, ok, outcomes};
+    use crate::import::csv_rows::testing::{date, dev_sample, ok, outcomes};
     use crate::model::incident::Perpetrator;
 
     fn read(path: &str) -> Vec<Row> {
@@ -231,17 +230,9 @@ mod tests {
 
     #[test]
     fn dev_file_facts() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/datasets/acled_dev.csv"
-        );
-        if !Path::new(path).exists() {
+        let Some(incidents) = dev_sample("acled_dev.csv", read) else {
             return;
-        }
-        let rows = read(path);
-        assert_eq!(rows.last().map(|r| r.as_ref().expect("valid").0), Some(201));
-        let incidents: Vec<&NewIncident> = rows.iter().map(ok).collect();
-        assert_eq!(incidents.len(), 200);
+        };
         let killed: i32 = incidents
             .iter()
             .filter_map(|i| i.casualties.killed.best)

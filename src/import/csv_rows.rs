@@ -488,4 +488,21 @@ pub(super) mod testing {
     pub fn err(line: u64, field: &str, message: &str) -> Outcome {
         Err((line, field.into(), message.into()))
     }
+
+    /// The 200 rows of dev sample `name` in ../shared/datasets as `read` reads them, all valid
+    /// and ending on line 201; `None` when ../shared is not beside the repo.
+    pub fn dev_sample(name: &str, read: impl Fn(&str) -> Vec<Row>) -> Option<Vec<NewIncident>> {
+        let path = format!("{}/../shared/datasets/{name}", env!("CARGO_MANIFEST_DIR"));
+        if !std::path::Path::new(&path).exists() {
+            return None;
+        }
+        let rows = read(&path);
+        assert_eq!(rows.last().map(|r| r.as_ref().expect("valid").0), Some(201));
+        let incidents: Vec<NewIncident> = rows
+            .into_iter()
+            .map(|row| row.expect("valid row").1)
+            .collect();
+        assert_eq!(incidents.len(), 200);
+        Some(incidents)
+    }
 }

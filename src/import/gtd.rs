@@ -177,10 +177,9 @@ fn perpetrators(f: &Fields) -> Vec<Perpetrator> {
 #[cfg(test)]
 mod tests {
     use std::fs::File;
-    use std::path::Path;
 
     use super::*;
-    use crate::import::csv_rows::testing::{date, err, ok, outcomes};
+    use crate::import::csv_rows::testing::{date, dev_sample, err, ok, outcomes};
 
     fn read(path: &str) -> Vec<Row> {
         rows(File::open(path).expect("fixture")).collect()
@@ -307,17 +306,9 @@ mod tests {
 
     #[test]
     fn dev_file_facts() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/datasets/gtd_dev.csv"
-        );
-        if !Path::new(path).exists() {
+        let Some(incidents) = dev_sample("gtd_dev.csv", read) else {
             return;
-        }
-        let rows = read(path);
-        assert_eq!(rows.last().map(|r| r.as_ref().expect("valid").0), Some(201));
-        let incidents: Vec<&NewIncident> = rows.iter().map(ok).collect();
-        assert_eq!(incidents.len(), 200);
+        };
         let killed: Vec<Option<i32>> = incidents.iter().map(|i| i.casualties.killed.best).collect();
         assert_eq!(killed.iter().flatten().sum::<i32>(), 64);
         assert_eq!(killed.iter().filter(|k| k.is_none()).count(), 11);

@@ -164,10 +164,9 @@ fn published_on(raw: &str) -> Option<NaiveDate> {
 mod tests {
     use std::collections::HashMap;
     use std::fs::File;
-    use std::path::Path;
 
     use super::*;
-    use crate::import::csv_rows::testing::{date, err, ok, outcomes};
+    use crate::import::csv_rows::testing::{date, dev_sample, err, ok, outcomes};
     use crate::model::incident::Perpetrator;
 
     fn read(path: &str) -> Vec<Row> {
@@ -294,17 +293,9 @@ mod tests {
 
     #[test]
     fn dev_file_facts() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/datasets/ucdp_dev.csv"
-        );
-        if !Path::new(path).exists() {
+        let Some(incidents) = dev_sample("ucdp_dev.csv", read) else {
             return;
-        }
-        let rows = read(path);
-        assert_eq!(rows.last().map(|r| r.as_ref().expect("valid").0), Some(201));
-        let incidents: Vec<&NewIncident> = rows.iter().map(ok).collect();
-        assert_eq!(incidents.len(), 200);
+        };
         let best: i32 = incidents
             .iter()
             .filter_map(|i| i.casualties.killed.best)
