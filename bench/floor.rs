@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use incidentdb::api::incidents::{raw_incidents, IncidentPage};
+use incidentdb::api::incidents::page_body;
 use incidentdb::api::stats::Stats;
 use incidentdb::db::{self, regions, DbPool};
 use incidentdb::query::{self, stats, Filter, Page, Params};
@@ -85,12 +85,8 @@ fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), Stri
     let listing = query::list(&mut conn, &filter, &page).map_err(|e| e.to_string())?;
     drop(conn);
     let rows = listing.incidents.len();
-    let body = serde_json::to_vec(&IncidentPage {
-        data: raw_incidents(&listing.incidents).map_err(|e| e.to_string())?,
-        next_cursor: listing.next_cursor.as_ref().map(|c| page.encode(c)),
-        total: listing.total,
-    })
-    .map_err(|e| e.to_string())?;
+    let next_cursor = listing.next_cursor.as_ref().map(|c| page.encode(c));
+    let body = page_body(&listing, next_cursor.as_deref()).into_bytes();
     Ok((body, rows))
 }
 

@@ -65,9 +65,8 @@ impl StoredIncident {
 }
 
 /// A timestamp as the API writes it: RFC 3339 in UTC to the second.
-fn utc_text(time: NaiveDateTime) -> String {
-    time.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+fn utc_text(time: NaiveDateTime) -> impl std::fmt::Display {
+    time.format("%Y-%m-%dT%H:%M:%SZ")
 }
 
 /// What `document` holds: the fields of `Incident` between `id` and `version`, in its order.

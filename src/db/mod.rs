@@ -5,6 +5,7 @@ pub mod incidents;
 pub mod keys;
 pub mod regions;
 pub mod schema;
+pub mod sql;
 
 use std::time::Duration;
 

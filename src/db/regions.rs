@@ -60,7 +60,7 @@ pub fn find(conn: &mut DbConnection, names: &[String]) -> QueryResult<Vec<NamedR
     let keys: Vec<String> = names.iter().map(|n| key(n)).collect();
     load(
         members::table
-            .filter(members::region_key.eq_any(keys))
+            .filter(super::sql::text_in(members::region_key, keys))
             .into_boxed(),
         conn,
     )

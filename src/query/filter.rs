@@ -2,14 +2,14 @@
 //! diesel query by the list, the exports and the stats alike.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Double, Nullable, Text};
+use diesel::sql_types::{Bool, Nullable, Text};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::params::Params;
 use crate::db::schema::{incident_perpetrators, incidents};
+use crate::db::sql::{sql, text_in, Sql};
 use crate::db::{regions, Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::country;
@@ -265,15 +265,15 @@ impl Filter {
             query = query.filter(incidents::occurred_on.le(to));
         }
         if !self.countries.is_empty() {
-            query = query.filter(incidents::country_code.eq_any(self.countries.clone()));
+            query = query.filter(text_in(incidents::country_code, self.countries.clone()));
         }
         if let Some(codes) = &self.region_countries {
-            query = query.filter(incidents::country_code.eq_any(codes.clone()));
+            query = query.filter(text_in(incidents::country_code, codes.clone()));
         }
         macro_rules! any_of_lowercase {
             ($($values:expr => $column:expr),*) => {$(
                 if !$values.is_empty() {
-                    query = query.filter(lower_nullable($column).eq_any($values.clone()));
+                    query = query.filter(text_in(lower_nullable($column), $values.clone()));
                 }
             )*};
         }
@@ -299,10 +299,10 @@ impl Filter {
             query = query.filter(incidents::killed_best.le(max));
         }
         if !self.datasets.is_empty() {
-            query = query.filter(incidents::dataset.eq_any(self.datasets.clone()));
+            query = query.filter(text_in(incidents::dataset, self.datasets.clone()));
         }
         if !self.external_ids.is_empty() {
-            query = query.filter(incidents::external_id.eq_any(self.external_ids.clone()));
+            query = query.filter(text_in(incidents::external_id, self.external_ids.clone()));
         }
         for word in &self.words {
             query = query.filter(
@@ -332,22 +332,22 @@ impl Filter {
                 incidents::id.eq_any(
                     p::incident_perpetrators
                         .select(p::incident_id)
-                        .filter(lower(p::name).eq_any(names)),
+                        .filter(text_in(lower(p::name), names)),
                 ),
             ),
             (true, false) => query.filter(
                 incidents::id.eq_any(
                     p::incident_perpetrators
                         .select(p::incident_id)
-                        .filter(p::claim.eq_any(claims)),
+                        .filter(text_in(p::claim, claims)),
                 ),
             ),
             (false, false) => query.filter(
                 incidents::id.eq_any(
                     p::incident_perpetrators
                         .select(p::incident_id)
-                        .filter(lower(p::name).eq_any(names))
-                        .filter(p::claim.eq_any(claims)),
+                        .filter(text_in(lower(p::name), names))
+                        .filter(text_in(p::claim, claims)),
                 ),
             ),
         }
@@ -368,19 +368,17 @@ fn apply_bbox(query: IncidentQuery, bbox: BoundingBox) -> IncidentQuery {
 }
 
 /// The haversine great-circle distance from `circle`'s centre is at most its radius.
-fn within(circle: Circle) -> Box<dyn BoxableExpression<incidents::table, Db, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>("")
-            .bind::<Double, _>(2.0 * EARTH_RADIUS_KM)
-            .sql(" * asin(sqrt(power(sin(radians(latitude - ")
-            .bind::<Double, _>(circle.lat)
-            .sql(") / 2), 2) + cos(radians(")
-            .bind::<Double, _>(circle.lat)
-            .sql(")) * cos(radians(latitude)) * power(sin(radians(longitude - ")
-            .bind::<Double, _>(circle.lon)
-            .sql(") / 2), 2))) <= ")
-            .bind::<Double, _>(circle.radius_km),
-    )
+fn within(circle: Circle) -> Sql<Bool> {
+    sql::<Bool>("")
+        .bind_double(2.0 * EARTH_RADIUS_KM)
+        .sql(" * asin(sqrt(power(sin(radians(latitude - ")
+        .bind_double(circle.lat)
+        .sql(") / 2), 2) + cos(radians(")
+        .bind_double(circle.lat)
+        .sql(")) * cos(radians(latitude)) * power(sin(radians(longitude - ")
+        .bind_double(circle.lon)
+        .sql(") / 2), 2))) <= ")
+        .bind_double(circle.radius_km)
 }
 
 impl Circle {

@@ -4,18 +4,15 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDate;
-use diesel::dsl::sql;
-use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
-use diesel::query_builder::QueryFragment;
-use diesel::sql_types::{BigInt, Bool, Date, Integer};
+use diesel::sql_types::{Bool, Integer};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::filter::IncidentQuery;
 use super::params::Params;
 use crate::db::schema::incidents;
-use crate::db::Db;
+use crate::db::sql::{sql, Sql};
 use crate::error::AppResult;
 
 /// Paging and ordering of `GET /v1/incidents`.
@@ -92,8 +89,10 @@ pub struct Page {
     pub count: bool,
 }
 
-/// Unknown killed sorts as -1: below every known count.
-const KILLED_KEY: &str = "COALESCE(killed_best, -1)";
+/// The casualty sort key: unknown killed sorts as -1, below every known count.
+fn killed_key() -> Sql<Integer> {
+    sql("COALESCE(killed_best, -1)")
+}
 
 impl Page {
     pub fn parse(params: &mut Params) -> AppResult<Page> {
@@ -153,12 +152,8 @@ impl Page {
         match self.sort {
             Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
             Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
-            Sort::MostKilledFirst => {
-                query.order((sql::<Integer>(KILLED_KEY).desc(), incidents::id.desc()))
-            }
-            Sort::LeastKilledFirst => {
-                query.order((sql::<Integer>(KILLED_KEY).asc(), incidents::id.asc()))
-            }
+            Sort::MostKilledFirst => query.order((killed_key().desc(), incidents::id.desc())),
+            Sort::LeastKilledFirst => query.order((killed_key().asc(), incidents::id.asc())),
             Sort::Id => query.order(incidents::id.asc()),
         }
     }
@@ -173,19 +168,21 @@ impl Page {
             // plain bound beside it helps planners that do not read row values.
             Some(Cursor::Date(date, id)) if descending => query
                 .filter(incidents::occurred_on.le(date))
-                .filter(after_row("<", date, id)),
+                .filter(row_after(" < ", date, id)),
             Some(Cursor::Date(date, id)) => query
                 .filter(incidents::occurred_on.ge(date))
-                .filter(after_row(">", date, id)),
+                .filter(row_after(" > ", date, id)),
             Some(Cursor::Killed(killed, id)) => {
-                let (beyond, tie) = if descending { ("<", "<") } else { (">", ">") };
+                let beyond = if descending { " < " } else { " > " };
                 query.filter(
-                    sql::<Bool>(&format!("({KILLED_KEY} {beyond} "))
-                        .bind::<Integer, _>(killed)
-                        .sql(&format!(" OR ({KILLED_KEY} = "))
-                        .bind::<Integer, _>(killed)
-                        .sql(&format!(" AND id {tie} "))
-                        .bind::<BigInt, _>(id)
+                    sql::<Bool>("(COALESCE(killed_best, -1)")
+                        .sql(beyond)
+                        .bind_integer(killed)
+                        .sql(" OR (COALESCE(killed_best, -1) = ")
+                        .bind_integer(killed)
+                        .sql(" AND id")
+                        .sql(beyond)
+                        .bind_bigint(id)
                         .sql("))"),
                 )
             }
@@ -223,13 +220,13 @@ impl Page {
 }
 
 /// `(occurred_on, id) <op> (date, id)`.
-fn after_row(op: &str, date: NaiveDate, id: i64) -> SqlLiteral<Bool, impl QueryFragment<Db>> {
-    sql::<Bool>("(occurred_on, id) ")
+fn row_after(op: &'static str, date: NaiveDate, id: i64) -> Sql<Bool> {
+    sql::<Bool>("(occurred_on, id)")
         .sql(op)
-        .sql(" (")
-        .bind::<Date, _>(date)
+        .sql("(")
+        .bind_date(date)
         .sql(", ")
-        .bind::<BigInt, _>(id)
+        .bind_bigint(id)
         .sql(")")
 }
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::params::Params;
 use super::Filter;
 use crate::db::schema::incidents;
+use crate::db::sql::text_in;
 use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::country;
@@ -307,10 +308,10 @@ fn month_sums(filter: &Filter, keys: &[GroupKey]) -> Option<Box<dyn QueryFragmen
         query = query.filter(m::month.le(to));
     }
     if !filter.countries.is_empty() {
-        query = query.filter(m::country_code.eq_any(filter.countries.clone()));
+        query = query.filter(text_in(m::country_code, filter.countries.clone()));
     }
     if let Some(codes) = &filter.region_countries {
-        query = query.filter(m::country_code.eq_any(codes.clone()));
+        query = query.filter(text_in(m::country_code, codes.clone()));
     }
     Some(Box::new(query.select((
         m::month,

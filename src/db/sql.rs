@@ -1,0 +1,197 @@
+//! SQL fragments whose prepared statements can be cached. Diesel caches a statement per
+//! connection unless one of its fragments says the text may differ between runs of the same
+//! code: `eq_any` says so (the text grows with the list) and so does every `sql()` literal.
+//! One such fragment makes the whole statement prepared afresh on every request, which costs
+//! more than reading a page of rows from an index. The fragments here have a text fixed by
+//! their shape (the number of values, the code's own SQL), so the cache, keyed by the text,
+//! prepares each shape once per connection.
+
+use std::marker::PhantomData;
+
+use chrono::NaiveDate;
+use diesel::backend::Backend;
+use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression};
+use diesel::expression::{TypedExpressionType, ValidGrouping};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Bool, Date, Double, HasSqlType, Integer, Nullable, Text};
+use diesel::QueryResult;
+
+/// Lists longer than this are prepared afresh: so few requests carry them, and they read so
+/// many rows, that caching each length would only hold memory.
+const LONGEST_CACHED_LIST: usize = 128;
+
+/// `expression IN (?, ?, …)`, NULL-safe as SQL's own: a NULL expression matches nothing.
+#[derive(Debug, Clone)]
+pub struct InList<E, ST, T> {
+    expression: E,
+    values: Vec<T>,
+    bind_type: PhantomData<ST>,
+}
+
+/// `expression IN (values)`, the values bound as text.
+pub fn text_in<E>(expression: E, values: Vec<String>) -> InList<E, Text, String> {
+    InList {
+        expression,
+        values,
+        bind_type: PhantomData,
+    }
+}
+
+/// `expression IN (values)`, the values bound as 64-bit integers.
+pub fn bigint_in<E>(expression: E, values: Vec<i64>) -> InList<E, BigInt, i64> {
+    InList {
+        expression,
+        values,
+        bind_type: PhantomData,
+    }
+}
+
+impl<E: Expression, ST, T> Expression for InList<E, ST, T> {
+    type SqlType = Nullable<Bool>;
+}
+
+impl<E, ST, T, QS> AppearsOnTable<QS> for InList<E, ST, T>
+where
+    E: AppearsOnTable<QS>,
+    Self: Expression,
+{
+}
+
+impl<E, ST, T, QS> SelectableExpression<QS> for InList<E, ST, T>
+where
+    E: SelectableExpression<QS>,
+    Self: AppearsOnTable<QS>,
+{
+}
+
+impl<E: ValidGrouping<()>, ST, T> ValidGrouping<()> for InList<E, ST, T> {
+    type IsAggregate = E::IsAggregate;
+}
+
+impl<E, ST, T> QueryId for InList<E, ST, T> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+// Generic over the backend: inside a subquery, the multi-backend connection asks each
+// database's own implementation.
+impl<E, ST, T, DB> QueryFragment<DB> for InList<E, ST, T>
+where
+    DB: Backend + HasSqlType<ST>,
+    E: QueryFragment<DB>,
+    T: ToSql<ST, DB>,
+    ST: 'static,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if self.values.len() > LONGEST_CACHED_LIST {
+            out.unsafe_to_cache_prepared();
+        }
+        if self.values.is_empty() {
+            out.push_sql("1 = 0");
+            return Ok(());
+        }
+        self.expression.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (");
+        for (i, value) in self.values.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<ST, T>(value)?;
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// SQL written by this crate, with bound values: a `sql()` literal that can be cached. Only
+/// `&'static str` goes into its text, so the text never depends on input.
+#[derive(Debug, Clone)]
+pub struct Sql<ST> {
+    parts: Vec<Part>,
+    sql_type: PhantomData<ST>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(&'static str),
+    Date(NaiveDate),
+    BigInt(i64),
+    Integer(i32),
+    Double(f64),
+}
+
+/// `text` as an expression of type `ST`.
+pub fn sql<ST>(text: &'static str) -> Sql<ST> {
+    Sql {
+        parts: vec![Part::Text(text)],
+        sql_type: PhantomData,
+    }
+}
+
+impl<ST> Sql<ST> {
+    /// Appends SQL text.
+    pub fn sql(mut self, text: &'static str) -> Self {
+        self.parts.push(Part::Text(text));
+        self
+    }
+
+    pub fn bind_date(mut self, value: NaiveDate) -> Self {
+        self.parts.push(Part::Date(value));
+        self
+    }
+
+    pub fn bind_bigint(mut self, value: i64) -> Self {
+        self.parts.push(Part::BigInt(value));
+        self
+    }
+
+    pub fn bind_integer(mut self, value: i32) -> Self {
+        self.parts.push(Part::Integer(value));
+        self
+    }
+
+    pub fn bind_double(mut self, value: f64) -> Self {
+        self.parts.push(Part::Double(value));
+        self
+    }
+}
+
+impl<ST: TypedExpressionType> Expression for Sql<ST> {
+    type SqlType = ST;
+}
+
+impl<ST, QS> AppearsOnTable<QS> for Sql<ST> where Self: Expression {}
+
+impl<ST, QS> SelectableExpression<QS> for Sql<ST> where Self: AppearsOnTable<QS> {}
+
+impl<ST> ValidGrouping<()> for Sql<ST> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl<ST> QueryId for Sql<ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST, DB> QueryFragment<DB> for Sql<ST>
+where
+    DB: Backend + HasSqlType<Date> + HasSqlType<BigInt> + HasSqlType<Integer> + HasSqlType<Double>,
+    NaiveDate: ToSql<Date, DB>,
+    i64: ToSql<BigInt, DB>,
+    i32: ToSql<Integer, DB>,
+    f64: ToSql<Double, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_sql(text),
+                Part::Date(value) => out.push_bind_param::<Date, _>(value)?,
+                Part::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
+                Part::Integer(value) => out.push_bind_param::<Integer, _>(value)?,
+                Part::Double(value) => out.push_bind_param::<Double, _>(value)?,
+            }
+        }
+        Ok(())
+    }
+}
