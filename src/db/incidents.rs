@@ -4,13 +4,14 @@
 
 use std::fmt::Write as _;
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
+use super::time::{StoredDate, StoredTime};
 use super::{on_backend, DbConnection};
 use crate::model::incident::{Casualties, DatePrecision, Incident, Location, Perpetrator, Source};
 use crate::model::validate::ValidIncident;
@@ -22,12 +23,15 @@ use crate::model::validate::ValidIncident;
 #[diesel(table_name = incidents)]
 pub struct StoredIncident {
     pub id: i64,
+    #[diesel(deserialize_as = StoredDate)]
     pub occurred_on: NaiveDate,
     pub killed_best: Option<i32>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub version: i32,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub document: String,
 }
@@ -42,12 +46,14 @@ impl StoredIncident {
             .unwrap_or_default();
         let _ = write!(
             out,
-            "{{\"id\":{},{fields},\"version\":{},\"created_at\":\"{}\",\"updated_at\":\"{}\"}}",
-            self.id,
-            self.version,
-            utc_text(self.created_at),
-            utc_text(self.updated_at),
+            "{{\"id\":{},{fields},\"version\":{}",
+            self.id, self.version
         );
+        out.push_str(",\"created_at\":");
+        write_utc(out, self.created_at);
+        out.push_str(",\"updated_at\":");
+        write_utc(out, self.updated_at);
+        out.push('}');
     }
 
     /// The incident's JSON, exactly as `Incident` serialises.
@@ -64,9 +70,31 @@ impl StoredIncident {
     }
 }
 
-/// A timestamp as the API writes it: RFC 3339 in UTC to the second.
-fn utc_text(time: NaiveDateTime) -> impl std::fmt::Display {
-    time.format("%Y-%m-%dT%H:%M:%SZ")
+/// A timestamp as the API writes it, quoted: RFC 3339 in UTC to the second. By hand: chrono
+/// parses its format string on every call, and even `write!` with padded fields took 6% of a
+/// list request.
+fn write_utc(out: &mut String, time: NaiveDateTime) {
+    let year = time.year();
+    if !(0..=9999).contains(&year) {
+        let _ = write!(out, "\"{}\"", time.and_utc().format("%+"));
+        return;
+    }
+    let mut text = *b"\"0000-00-00T00:00:00Z\"";
+    let fields = [
+        (1, 4, year as u32),
+        (6, 2, time.month()),
+        (9, 2, time.day()),
+        (12, 2, time.hour()),
+        (15, 2, time.minute()),
+        (18, 2, time.second()),
+    ];
+    for (start, width, mut value) in fields {
+        for position in (start..start + width).rev() {
+            text[position] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
 }
 
 /// What `document` holds: the fields of `Incident` between `id` and `version`, in its order.

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod regions;
 pub mod schema;
 pub mod sql;
+pub mod time;
 
 use std::time::Duration;
 
@@ -65,7 +66,11 @@ fn driver_url(url: &str) -> &str {
 }
 
 /// Per-connection settings. SQLite: WAL so readers never wait for the writer, a busy timeout
-/// so concurrent writers queue instead of failing with "database is locked", foreign keys on.
+/// so concurrent writers queue instead of failing with "database is locked", foreign keys on,
+/// and reads through an 8 MiB page cache per connection rather than a memory map: the map
+/// made the kernel map in the neighbours of every page read, so the server's resident memory
+/// grew with the file (126 MB at 1M incidents, against 55 MB with the cache, for 0–10% of the
+/// list throughput; the operating system's file cache still holds the rest).
 #[derive(Debug)]
 struct ConnectionSettings;
 
@@ -77,7 +82,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettin
             DbConnection::Sqlite(sqlite) => sqlite.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; \
+                     PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; \
                  PRAGMA temp_store = MEMORY;",
             ),
         }
@@ -214,6 +219,9 @@ pub fn open_pool(url: &str, size: u32) -> Result<DbPool, String> {
     run_migrations(&mut conn)?;
     Pool::builder()
         .max_size(size)
+        // A checkout test runs a statement before every request's work: PostgreSQL needs it,
+        // since its connections go stale when the server restarts; a SQLite file cannot.
+        .test_on_check_out(Backend::of(url) == Backend::Postgres)
         .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(ConnectionSettings))
         .build(ConnectionManager::new(driver_url(url)))
