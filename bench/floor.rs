@@ -4,6 +4,7 @@
 //! SECONDS each.
 //!
 //!   cargo bench --bench floor -- DATABASE_URL SECONDS [THREADS]
+//!   FLOOR_QUESTIONS=a,e cargo bench --bench floor -- DATABASE_URL SECONDS   # only these
 //!
 //! Prints one line a question on standard output, `floor NAME QUERIES_PER_SECOND`; the page
 //! size of each question goes to standard error. Question e's named region is created (or
@@ -157,7 +158,9 @@ fn run(url: &str, seconds: f64, threads: usize) -> Result<(), String> {
     let codes = MIDDLE_EAST.map(String::from);
     regions::put(&mut conn, "Middle East", &codes).map_err(|e| e.to_string())?;
     drop(conn);
-    for &(name, resource, query_string) in QUESTIONS {
+    let only = std::env::var("FLOOR_QUESTIONS").unwrap_or_default();
+    let chosen = |name: &str| only.is_empty() || only.split(',').any(|o| name.starts_with(o));
+    for &(name, resource, query_string) in QUESTIONS.iter().filter(|q| chosen(q.0)) {
         let (body, rows) =
             answer(&pool, resource, query_string).map_err(|e| format!("{name}: {e}"))?;
         eprintln!("floor {name}: {rows} rows, {} bytes a page", body.len());

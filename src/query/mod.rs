@@ -13,6 +13,7 @@ use diesel::prelude::*;
 
 use crate::db::incidents::StoredIncident;
 use crate::db::schema::incidents;
+use crate::db::sql::bigint_in;
 use crate::db::DbConnection;
 pub use filter::Filter;
 pub use page::Page;
@@ -66,7 +67,7 @@ fn page_by_ids(
         .select(incidents::id)
         .load(conn)?;
     let mut rows: Vec<StoredIncident> = incidents::table
-        .filter(incidents::id.eq_any(&page_ids))
+        .filter(bigint_in(incidents::id, page_ids.clone()))
         .select(StoredIncident::as_select())
         .load(conn)?;
     let position: HashMap<i64, usize> = page_ids
