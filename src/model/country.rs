@@ -18,6 +18,8 @@ struct Registry {
     countries: Vec<Country>,
     /// Lower-cased alpha-2, alpha-3 and every known name → index into `countries`.
     by_key: HashMap<String, usize>,
+    /// Lower-cased UN M49 region and sub-region names → their countries' alpha-3 codes.
+    m49_members: HashMap<String, Vec<String>>,
 }
 
 fn registry() -> &'static Registry {
@@ -48,7 +50,20 @@ fn build_registry() -> Registry {
                 .map(|s| title_case(&s.to_string())),
         });
     }
-    Registry { countries, by_key }
+    let mut m49_members: HashMap<String, Vec<String>> = HashMap::new();
+    for country in &countries {
+        for name in [&country.region, &country.subregion].into_iter().flatten() {
+            m49_members
+                .entry(normalize(name))
+                .or_default()
+                .push(country.alpha3.clone());
+        }
+    }
+    Registry {
+        countries,
+        by_key,
+        m49_members,
+    }
 }
 
 /// `south-eastern-asia` → `South-eastern Asia`, `australia-and-new-zealand` →
@@ -141,16 +156,7 @@ pub fn m49_regions() -> Vec<(String, Vec<Subregion>)> {
 
 /// The alpha-3 codes of a UN M49 region or sub-region, case-insensitive.
 pub fn m49_members(name: &str) -> Option<Vec<String>> {
-    let wanted = normalize(name);
-    let members: Vec<String> = all()
-        .iter()
-        .filter(|c| {
-            c.region.as_deref().map(normalize) == Some(wanted.clone())
-                || c.subregion.as_deref().map(normalize) == Some(wanted.clone())
-        })
-        .map(|c| c.alpha3.clone())
-        .collect();
-    (!members.is_empty()).then_some(members)
+    registry().m49_members.get(&normalize(name)).cloned()
 }
 
 /// Every UN M49 region and sub-region name.

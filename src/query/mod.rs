@@ -66,17 +66,13 @@ fn page_by_ids(
         .apply(filter.apply(incidents::table.into_boxed()))
         .select(incidents::id)
         .load(conn)?;
-    let mut rows: Vec<StoredIncident> = incidents::table
+    let mut rows: HashMap<i64, StoredIncident> = incidents::table
         .filter(bigint_in(incidents::id, page_ids.clone()))
         .select(StoredIncident::as_select())
-        .load(conn)?;
-    let position: HashMap<i64, usize> = page_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, i))
-        .collect();
-    rows.sort_by_key(|row| position.get(&row.id).copied());
-    Ok(rows)
+        .load_iter(conn)?
+        .map(|row| row.map(|row| (row.id, row)))
+        .collect::<QueryResult<_>>()?;
+    Ok(page_ids.iter().filter_map(|id| rows.remove(id)).collect())
 }
 
 /// How many incidents match `filter`.
