@@ -69,7 +69,7 @@ fn driver_url(url: &str) -> &str {
 /// so concurrent writers queue instead of failing with "database is locked", foreign keys on,
 /// and reads through an 8 MiB page cache per connection rather than a memory map: the map
 /// made the kernel map in the neighbours of every page read, so the server's resident memory
-/// grew with the file (126 MB at 1M incidents, against 55 MB with the cache, for 0–10% of the
+/// grew with the file (126 MB at 1M incidents, against 53 MB with the cache, for 0–10% of the
 /// list throughput; the operating system's file cache still holds the rest).
 #[derive(Debug)]
 struct ConnectionSettings;

@@ -90,9 +90,7 @@ pub struct Page {
 }
 
 /// The casualty sort key: unknown killed sorts as -1, below every known count.
-fn killed_key() -> Sql<Integer> {
-    sql("COALESCE(killed_best, -1)")
-}
+const KILLED_KEY: &str = "COALESCE(killed_best, -1)";
 
 impl Page {
     pub fn parse(params: &mut Params) -> AppResult<Page> {
@@ -152,8 +150,12 @@ impl Page {
         match self.sort {
             Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
             Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
-            Sort::MostKilledFirst => query.order((killed_key().desc(), incidents::id.desc())),
-            Sort::LeastKilledFirst => query.order((killed_key().asc(), incidents::id.asc())),
+            Sort::MostKilledFirst => {
+                query.order((sql::<Integer>(KILLED_KEY).desc(), incidents::id.desc()))
+            }
+            Sort::LeastKilledFirst => {
+                query.order((sql::<Integer>(KILLED_KEY).asc(), incidents::id.asc()))
+            }
             Sort::Id => query.order(incidents::id.asc()),
         }
     }
@@ -175,10 +177,13 @@ impl Page {
             Some(Cursor::Killed(killed, id)) => {
                 let beyond = if descending { " < " } else { " > " };
                 query.filter(
-                    sql::<Bool>("(COALESCE(killed_best, -1)")
+                    sql::<Bool>("(")
+                        .sql(KILLED_KEY)
                         .sql(beyond)
                         .bind_integer(killed)
-                        .sql(" OR (COALESCE(killed_best, -1) = ")
+                        .sql(" OR (")
+                        .sql(KILLED_KEY)
+                        .sql(" = ")
                         .bind_integer(killed)
                         .sql(" AND id")
                         .sql(beyond)
