@@ -38,8 +38,8 @@ impl Config {
         Ok(Config {
             bind: var("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             read_requires_key: parse("INCIDENTDB_READ_REQUIRES_KEY", defaults.read_requires_key)?,
-            pool_size: parse("INCIDENTDB_POOL_SIZE", (cores * 2) as u32)?,
-            workers: parse("INCIDENTDB_WORKERS", cores)?,
+            pool_size: at_least_one("INCIDENTDB_POOL_SIZE", (cores * 2) as u32)?,
+            workers: at_least_one("INCIDENTDB_WORKERS", cores)?,
             max_import_bytes: parse("INCIDENTDB_MAX_IMPORT_BYTES", defaults.max_import_bytes)?,
             max_body_bytes: parse("INCIDENTDB_MAX_BODY_BYTES", defaults.max_body_bytes)?,
             rate_limit_per_second: parse("INCIDENTDB_RATE_LIMIT", 100)?,
@@ -81,4 +81,15 @@ fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
             .parse()
             .map_err(|_| format!("{name}: cannot read {text:?}")),
     }
+}
+
+fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(
+    name: &str,
+    default: T,
+) -> Result<T, String> {
+    let value = parse(name, default)?;
+    if value < T::from(1) {
+        return Err(format!("{name}: must be at least 1"));
+    }
+    Ok(value)
 }
