@@ -33,9 +33,26 @@ pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
     Ok(web::Data::new(AppState { pool, config }))
 }
 
+/// glibc hands every freed block over 128 KiB back to the kernel, and a page of incidents is
+/// about 140 KB, built on a blocking thread and freed on an HTTP worker: every list response
+/// paid for zeroing fresh pages (6% of a request's time). Blocks up to 4 MiB now come from
+/// the heap, which keeps up to 16 MiB free for the next response.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes two allocator thresholds; any value is valid.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+    }
+}
+
 /// The HTTP server on `listener`, ready to be awaited.
 pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    keep_freed_memory();
     let workers = state.config.workers;
+    // As many blocking threads as pooled connections: more would only park on the pool and
+    // crowd the cores (measured: 50 threads under 32 connections).
+    let blocking_threads = (state.config.pool_size as usize).div_ceil(workers);
     // Built once, so every worker shares the same counters and buckets.
     let metrics = middleware::metrics().map_err(std::io::Error::other)?;
     let rate_limit = middleware::rate_limit(&state.config);
@@ -91,6 +108,7 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             )
     })
     .workers(workers)
+    .worker_max_blocking_threads(blocking_threads)
     .listen(listener)?
     .run();
     Ok(server)

@@ -116,7 +116,10 @@ async fn create_import(
         chunks,
         current: Bytes::new(),
     };
-    let importing = state.run(move |conn| import(conn, reader, &options, |_| {}));
+    let importing = state.run_long(move |pool| {
+        let mut conn = pool.get()?;
+        import(&mut conn, reader, &options, |_| {})
+    });
     let feeding = async move {
         let mut received = 0usize;
         while let Some(chunk) = body.next().await {

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
-use super::{parse_json, requested_format, AppState};
+use super::{parse_json, requested_format, spawn_long, AppState};
 use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::{write_transaction, DbConnection};
@@ -169,7 +169,7 @@ async fn export(
         .await?;
     let (sender, receiver) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     let pool = state.pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
+    spawn_long(move || {
         let writer = Writer::new(format);
         let send = |bytes: Vec<u8>| sender.blocking_send(Ok(web::Bytes::from(bytes))).is_ok();
         if !send(writer.header(omitted)) {
@@ -199,7 +199,7 @@ async fn export(
                 let _ = sender.blocking_send(Err(std::io::Error::other("export stopped")));
             }
         }
-    });
+    })?;
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });

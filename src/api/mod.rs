@@ -29,6 +29,8 @@ pub struct AppState {
 
 impl AppState {
     /// Runs `work` on a pooled connection on the blocking thread pool, off the async workers.
+    /// The pool has as many threads as there are connections (see `server`), so a query waits
+    /// in the pool's queue, not on a thread of its own parked until a connection frees up.
     pub async fn run<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -41,6 +43,33 @@ impl AppState {
         })
         .await?
     }
+
+    /// Runs `work` on a thread of its own, for work that lasts as long as a client keeps
+    /// sending or reading (imports, exports): on the blocking pool it would hold one of the
+    /// few threads every short query needs.
+    pub async fn run_long<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&DbPool) -> AppResult<T> + Send + 'static,
+    {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let pool = self.pool.clone();
+        spawn_long(move || {
+            let _ = sender.send(work(&pool));
+        })?;
+        receiver
+            .await
+            .map_err(|_| AppError::Internal("the worker thread stopped".into()))?
+    }
+}
+
+/// Starts `work` on a thread of its own (see `AppState::run_long`).
+pub fn spawn_long(work: impl FnOnce() + Send + 'static) -> AppResult<()> {
+    std::thread::Builder::new()
+        .name("incidentdb-long".into())
+        .spawn(work)
+        .map(drop)
+        .map_err(|e| AppError::Internal(format!("cannot start a thread: {e}")))
 }
 
 /// Registers every route.
