@@ -3,7 +3,11 @@
 # over loopback with wrk (2 threads, 32 connections; then 1 thread, 1 connection), on SQLite
 # and on PostgreSQL holding the NDJSON benchmark dataset. Prints, per backend, req/s, p50, p90,
 # p99 and errors per question, the server's peak RSS, and the bare floor (bench/floor.rs: the
-# same queries through our own storage code, no HTTP, 2 threads) with ours/floor at c32.
+# same queries through our own storage code, no HTTP, 2 threads) with ours/floor at c32; and,
+# where nginx is installed, the transport alone: nginx serving each answer's exact bytes as a
+# static file to the same wrk, which is what loopback TCP and wrk cost on this machine with no
+# database work at all. The ceiling 1 / (1/floor + 1/static) is what a server adding nothing
+# to the floor's work and nginx's transport could reach; ours/ceiling is our HTTP efficiency.
 # A benchmark, not a test: figures go into issue notes.
 #
 #   bench/run.sh [N]                                     # N incidents, default 1000000
@@ -13,6 +17,7 @@
 # question, default 10s); PG_URL (server, no database; default
 # postgres://postgres:postgres@127.0.0.1:5432); REUSE=1 keeps a database that already holds N
 # incidents instead of importing again; FLOOR_THREADS (default 2); PORT (default a free one);
+# STATIC=0 skips the nginx runs;
 # RUST_LOG and INCIDENTDB_* reach the server as usual. The SQLite file (bench/data/bench-N.db)
 # and the PostgreSQL database incidentdb_bench are left in place for REUSE=1.
 set -euo pipefail
@@ -25,6 +30,7 @@ pg_base=${PG_URL:-postgres://postgres:postgres@127.0.0.1:5432}
 pg_db=incidentdb_bench
 reuse=${REUSE:-0}
 floor_threads=${FLOOR_THREADS:-2}
+static=${STATIC:-1}
 data=bench/data/incidents-$n.ndjson
 sqlite_file=bench/data/bench-$n.db
 
@@ -60,24 +66,32 @@ region_body='{"countries": ["SY","YE","IQ","PS","IL","LB","TR","IR","SA"]}'
 
 tmp=$(mktemp -d)
 server_pid=
+nginx_pid=
 
-stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill "$server_pid" 2> /dev/null || true
+# Stops the process whose PID is in the variable named $1, and clears it.
+stop_pid() {
+  local pid=${!1}
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2> /dev/null || true
   for _ in $(seq 1 100); do
-    kill -0 "$server_pid" 2> /dev/null || break
+    kill -0 "$pid" 2> /dev/null || break
     sleep 0.1
   done
-  if kill -0 "$server_pid" 2> /dev/null; then
-    echo "server $server_pid still running after 10 s; killing it" >&2
-    kill -KILL "$server_pid" 2> /dev/null || true
+  if kill -0 "$pid" 2> /dev/null; then
+    echo "$1 $pid still running after 10 s; killing it" >&2
+    kill -KILL "$pid" 2> /dev/null || true
   fi
-  wait "$server_pid" 2> /dev/null || true
-  server_pid=
+  wait "$pid" 2> /dev/null || true
+  printf -v "$1" '%s' ''
+}
+
+stop_server() {
+  stop_pid server_pid
 }
 
 cleanup() {
   stop_server
+  stop_pid nginx_pid
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -217,6 +231,45 @@ print("\t".join(sys.argv[2:5] + [rate.group(1)] + [f"{latency[p]:.2f}" for p in 
 PY
 }
 
+# The transport alone: nginx (two workers, like our two HTTP workers) serves each answer's
+# bytes, saved during the runs, to wrk at c32. Appends `backend static name req/s`.
+run_static() {
+  local backend=$1 dir=$tmp/static-$backend conf=$tmp/nginx/nginx.conf port file name
+  [ -d "$dir" ] || return 0
+  port=$(free_port)
+  mkdir -p "$tmp/nginx"
+  # nginx's workers run as an unprivileged user: let them through to the files.
+  chmod o+x "$tmp" && chmod -R o+rX "$dir"
+  {
+    echo "worker_processes 2; pid $tmp/nginx/nginx.pid; error_log $tmp/nginx/error.log;"
+    echo "events { worker_connections 1024; }"
+    echo "http { access_log off; default_type application/json;"
+    for temp in client_body proxy fastcgi uwsgi scgi; do echo "${temp}_temp_path $tmp/nginx;"; done
+    echo "server { listen 127.0.0.1:$port; root $dir; } }"
+  } > "$conf"
+  nginx -c "$conf" -g 'daemon off;' 2> "$tmp/nginx/stderr" &
+  nginx_pid=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" && break
+    sleep 0.1
+  done
+  echo "static (nginx $nginx_pid: the same bytes, wrk $duration a question)"
+  for file in "$dir"/*; do
+    name=$(basename "$file")
+    local served
+    served=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 10 \
+      "http://127.0.0.1:$port/$name") || true
+    if [ "$served" != "200 $(wc -c < "$file")" ]; then
+      echo "static $name: nginx answered '$served' ($(head -c 300 "$tmp/nginx/error.log"))" >&2
+      continue
+    fi
+    wrk -t2 -c32 -d"$duration" --timeout 10s "http://127.0.0.1:$port/$name" \
+      | awk -v b="$backend" -v q="$name" '/^Requests\/sec:/ {print b "\tstatic\t" q "\t" $2}' \
+        >> "$results"
+  done
+  stop_pid nginx_pid
+}
+
 # Appends `backend name skipped reason` to $results.
 skip() {
   printf '%s\t%s\tskipped\t%s\n' "$1" "$2" "$3" >> "$results"
@@ -274,6 +327,8 @@ bench_backend() {
     fi
     echo "$name"
     printf '%s\tsize\t%s\t%s\n' "$backend" "$name" "${check#* }" >> "$results"
+    mkdir -p "$tmp/static-$backend"
+    cp "$tmp/check.out" "$tmp/static-$backend/$name"
     run_wrk "$backend" "$name" "$base$path" 2 32
     run_wrk "$backend" "$name" "$base$path" 1 1
   done
@@ -283,6 +338,10 @@ bench_backend() {
   awk -v b="$backend" '/^(VmHWM|RssAnon|RssFile):/ {sub(":", "", $1); print b "\t" $1 "\t" $2}' \
     "/proc/$server_pid/status" >> "$results"
   stop_server
+
+  if [ "$static" = 1 ] && command -v nginx > /dev/null; then
+    run_static "$backend"
+  fi
 
   echo "floor ($floor_threads threads, $seconds s a question)"
   "$tmp/floor" "$url" "$seconds" "$floor_threads" 2> "$tmp/floor-$backend.err" \
@@ -306,8 +365,9 @@ path, n, duration, seconds, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 # Datasette 0.65.5 over SQLite, 1M incidents, c32 (../shared/bench/README.md).
 datasette = {"a_country_month": 209, "b_year_all": 197, "c_agg_year": 27, "d_bbox": 45,
              "e_region_month": 182}
-runs, skipped, memory, floor, size = (defaultdict(list), defaultdict(dict), defaultdict(dict),
-                                      defaultdict(dict), defaultdict(dict))
+runs, skipped, memory, floor, size, static = (defaultdict(list), defaultdict(dict),
+                                              defaultdict(dict), defaultdict(dict),
+                                              defaultdict(dict), defaultdict(dict))
 backends = []
 for line in open(path):
     fields = line.rstrip("\n").split("\t")
@@ -320,6 +380,8 @@ for line in open(path):
         size[backend][fields[2]] = int(fields[3])
     elif fields[1] == "floor":
         floor[backend][fields[2]] = float(fields[3])
+    elif fields[1] == "static":
+        static[backend][fields[2]] = float(fields[3])
     elif fields[2] == "skipped":
         skipped[backend][fields[1]] = fields[3]
     else:
@@ -351,6 +413,18 @@ for backend in backends:
                  f"{ours / f:10.0%}" if f and ours else f"{'-':>10}",
                  f"{ours / datasette[name]:14.1f}x" if ours else f"{'-':>15}"]
         print(f"  {name:16} " + " ".join(cells))
+    if static[backend]:
+        print("  static: nginx serving the same bytes to the same wrk (the transport alone);")
+        print("  ceiling: 1 / (1/floor + 1/static), the floor's work plus that transport, nothing more")
+        print(f"  {'question':16} {'static q/s':>10} {'ceiling':>9} {'c32 req/s':>9} {'ours/ceiling':>12}")
+        for name in datasette:
+            f, s, ours = floor[backend].get(name), static[backend].get(name), c32.get(name)
+            ceiling = 1 / (1 / f + 1 / s) if f and s else None
+            cells = [f"{s:10.1f}" if s else f"{'-':>10}",
+                     f"{ceiling:9.1f}" if ceiling else f"{'-':>9}",
+                     f"{ours:9.1f}" if ours else f"{'-':>9}",
+                     f"{ours / ceiling:12.0%}" if ceiling and ours else f"{'-':>12}"]
+            print(f"  {name:16} " + " ".join(cells))
     print()
 PY
 [ "$failed" = 0 ] || die "some of questions a, b, d did not answer 200 (see above)"
