@@ -62,6 +62,15 @@ fn every_filter_selects_exactly_its_incidents() {
         ("country=AF", vec![rockets, university]),
         ("country=afghanistan,IRQ", vec![rockets, university, mosul]),
         ("country=AF&country=FJI", vec![rockets, university, fiji]),
+        // Lists beyond 16 values are padded with their last one: 20 countries, then 17 places.
+        (
+            "country=DEU,FRA,ITA,ESP,PRT,NLD,BEL,LUX,AUT,CHE,POL,CZE,SVK,HUN,ROU,BGR,GRC,AFG,NOR,FJI",
+            vec![rockets, university, fiji],
+        ),
+        (
+            "place=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,kabul,labasa",
+            vec![rockets, fiji],
+        ),
         ("region=Southern%20Asia", vec![rockets, university]),
         ("region=asia", vec![rockets, university, mosul]),
         ("region=Western%20Asia", vec![mosul]),
