@@ -93,3 +93,20 @@ fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(
     }
     Ok(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_and_worker_counts_must_be_at_least_one() {
+        let name = "INCIDENTDB_TEST_AT_LEAST_ONE";
+        env::set_var(name, "0");
+        let refused = at_least_one::<u32>(name, 4).unwrap_err();
+        assert!(refused.contains(name), "{refused}");
+        env::set_var(name, " 3 ");
+        assert_eq!(at_least_one::<usize>(name, 4), Ok(3));
+        env::remove_var(name);
+        assert_eq!(at_least_one::<u32>(name, 4), Ok(4));
+    }
+}
