@@ -26,6 +26,10 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// Origins browsers may call the API from (`*`: any); empty: no CORS headers.
     pub cors_origins: Vec<String>,
+    /// Imports that may run at once; more are answered 503.
+    pub max_imports: usize,
+    /// How long an import body may send nothing before it is dropped (408).
+    pub import_idle_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -47,6 +51,11 @@ impl Config {
             cors_origins: var("INCIDENTDB_CORS_ORIGINS")
                 .map(|list| list.split(',').map(|o| o.trim().to_string()).collect())
                 .unwrap_or_default(),
+            max_imports: at_least_one("INCIDENTDB_MAX_IMPORTS", defaults.max_imports)?,
+            import_idle_timeout: std::time::Duration::from_secs(at_least_one(
+                "INCIDENTDB_IMPORT_IDLE_SECONDS",
+                defaults.import_idle_timeout.as_secs(),
+            )?),
             database_url,
         })
     }
@@ -65,6 +74,8 @@ impl Config {
             rate_limit_per_second: 0,
             rate_limit_burst: 0,
             cors_origins: Vec::new(),
+            max_imports: 2,
+            import_idle_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

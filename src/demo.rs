@@ -24,7 +24,7 @@ pub fn load_if_empty(conn: &mut DbConnection) -> AppResult<u64> {
         dataset: None,
         on_error: OnError::Abort,
     };
-    let report = import(conn, UCDP_SAMPLE, &options, |_| {})?;
+    let report = import(|| Ok(&mut *conn), UCDP_SAMPLE, &options, |_| {})?;
     let kabul =
         serde_json::from_value(kabul_input()).map_err(|e| AppError::Internal(e.to_string()))?;
     let kabul = validate(kabul, DEFAULT_DATASET).map_err(AppError::InvalidBody)?;

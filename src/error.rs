@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::import::RowError;
+use crate::import::writer::RowErrors;
 
 /// A problem with one field of a request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -38,8 +38,8 @@ pub enum AppError {
     },
     #[error("invalid request body: {}", describe(.0))]
     InvalidBody(Vec<FieldError>),
-    #[error("the import has invalid rows; nothing was written")]
-    InvalidRows(Vec<RowError>),
+    #[error("the import has {} invalid rows; nothing was written", .0.rows)]
+    InvalidRows(RowErrors),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this operation needs the {0} role")]
@@ -119,6 +119,7 @@ impl AppError {
             parameter: None,
             suggestions: None,
             errors: None,
+            error_count: None,
         };
         match self {
             AppError::InvalidParameter {
@@ -142,8 +143,10 @@ impl AppError {
                 );
             }
             AppError::InvalidRows(errors) => {
+                problem.error_count = Some(errors.count);
                 problem.errors = Some(
                     errors
+                        .first
                         .iter()
                         .map(|e| ProblemItem {
                             line: Some(e.line),
@@ -181,9 +184,12 @@ pub struct Problem {
     /// The closest known values, for an unknown name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestions: Option<Vec<String>>,
-    /// Every invalid field (request bodies) or row (imports).
+    /// Every invalid field (request bodies), or the first 1000 problems of an import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ProblemItem>>,
+    /// Imports: every problem found, of which `errors` lists the first 1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<u64>,
 }
 
 /// One invalid field; `line` is set for import rows.

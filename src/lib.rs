@@ -15,10 +15,9 @@ pub mod query;
 
 use std::net::TcpListener;
 
-use actix_governor::Governor;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Compress, Condition, ErrorHandlers};
+use actix_web::middleware::{from_fn, Compress, Condition, ErrorHandlers};
 use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
@@ -30,7 +29,15 @@ use config::Config;
 /// Opens the database (running its migrations) and builds the shared state.
 pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
     let pool = db::open_pool(&config.database_url, config.pool_size)?;
-    Ok(web::Data::new(AppState { pool, config }))
+    let imports = std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_imports));
+    Ok(web::Data::new(AppState {
+        pool,
+        imports,
+        rate_limit: middleware::RateLimit::of(&config),
+        known_keys: api::auth::KnownKeys::default(),
+        metrics: middleware::metrics()?,
+        config,
+    }))
 }
 
 /// glibc hands every freed block over 128 KiB back to the kernel, and a page of incidents is
@@ -53,9 +60,7 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
     // As many blocking threads as pooled connections: more would only park on the pool and
     // crowd the cores (measured: 50 threads under 32 connections).
     let blocking_threads = (state.config.pool_size as usize).div_ceil(workers);
-    // Built once, so every worker shares the same counters and buckets.
-    let metrics = middleware::metrics().map_err(std::io::Error::other)?;
-    let rate_limit = middleware::rate_limit(&state.config);
+    let metrics = state.metrics.clone();
     let server = HttpServer::new(move || {
         let (app, document) = App::new()
             .into_utoipa_app()
@@ -65,16 +70,9 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             .app_data(web::PathConfig::default().error_handler(api::path_error))
             .configure(api::configure)
             .split_for_parts();
-        let limited = rate_limit.is_some();
-        let limiter = rate_limit.clone().unwrap_or_else(|| {
-            actix_governor::GovernorConfigBuilder::default()
-                .key_extractor(middleware::ClientKey)
-                .finish()
-                .expect("the default quota is valid")
-        });
         app.wrap(ErrorHandlers::new().default_handler(error::problem_for_plain_errors))
             .wrap(Compress::default())
-            .wrap(Condition::new(limited, Governor::new(&limiter)))
+            .wrap(from_fn(middleware::limit_rate))
             .wrap(Condition::new(
                 !state.config.cors_origins.is_empty(),
                 middleware::cors(&state.config),

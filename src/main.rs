@@ -1,7 +1,7 @@
 //! The `incidentdb` command line: serve, manage keys, print the OpenAPI document.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::ExitCode;
 
@@ -86,8 +86,7 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Openapi => {
             let document = incidentdb::openapi::document();
-            println!("{}", document.to_pretty_json().map_err(|e| e.to_string())?);
-            Ok(())
+            print(&document.to_pretty_json().map_err(|e| e.to_string())?)
         }
         Command::Serve { demo } => serve(Config::from_env()?, demo),
         Command::Import {
@@ -141,34 +140,47 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> Result<()
     };
     let bar = progress_bar(size);
     let input = BufReader::with_capacity(1 << 20, bar.wrap_read(input));
-    let outcome = import(&mut conn, input, &options, |rows| {
-        let per_second = rows as f64 / bar.elapsed().as_secs_f64().max(0.001);
-        bar.set_message(format!("{rows} rows, {per_second:.0} rows/s"));
-    });
+    let outcome = import(
+        || Ok(&mut conn),
+        input,
+        &options,
+        |rows| {
+            let per_second = rows as f64 / bar.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!("{rows} rows, {per_second:.0} rows/s"));
+        },
+    );
     bar.finish_and_clear();
     let (report, failed) = match outcome {
         Ok(report) => (report, false),
         Err(AppError::InvalidRows(errors)) => (
             ImportReport {
-                skipped: errors.len() as u64,
-                errors,
+                skipped: errors.rows,
+                error_count: errors.count,
+                errors: errors.first,
                 ..ImportReport::default()
             },
             true,
         ),
         Err(other) => return Err(other.to_string()),
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-    );
+    print(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
     if failed {
         return Err(format!(
             "{} invalid rows; nothing was written (use --on-error skip to write the valid rows)",
-            report.errors.len()
+            report.skipped
         ));
     }
     Ok(())
+}
+
+/// Writes `text` and a newline to standard output. A reader that stops early (`| head`) is
+/// not an error: what it wanted it got.
+fn print(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(()),
+    }
 }
 
 /// Bytes, rows and speed on standard error; hidden when it is not a terminal.
@@ -201,14 +213,11 @@ fn manage_keys(config: &Config, command: KeysCommand) -> Result<(), String> {
                 ) => format!("a key named {name:?} exists"),
                 other => other.to_string(),
             })?;
-            println!("{token}");
+            print(&token)?;
         }
         KeysCommand::List => {
             let listed = keys::list(&mut conn).map_err(|e| e.to_string())?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&listed).map_err(|e| e.to_string())?
-            );
+            print(&serde_json::to_string_pretty(&listed).map_err(|e| e.to_string())?)?;
         }
         KeysCommand::Revoke { name } => {
             if !keys::revoke(&mut conn, &name).map_err(|e| e.to_string())? {

@@ -1,82 +1,98 @@
 //! What wraps every request: request ids and logs, metrics, CORS and rate limits.
 
-use actix_cors::Cors;
-use actix_governor::governor::clock::{Clock, DefaultClock, QuantaInstant};
-use actix_governor::governor::middleware::NoOpMiddleware;
-use actix_governor::governor::NotUntil;
-use actix_governor::{
-    GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
-};
-use actix_web::dev::ServiceRequest;
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
-use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use actix_cors::Cors;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, ResponseError};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::api::auth::valid_key_id;
+use crate::api::AppState;
 use crate::config::Config;
 use crate::error::AppError;
 
-/// Who a rate limit applies to: the API key when the request carries one, else the address
-/// it comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Who a rate limit applies to: the API key when the request carries a valid one, else the
+/// address it comes from. Invalid tokens count against their address, so inventing tokens
+/// neither adds buckets nor adds quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Client {
-    Key(String),
-    Address(std::net::IpAddr),
+    Key(i64),
+    Address(IpAddr),
 }
 
-/// Longest bearer token kept as a rate-limit key; longer ones cannot be valid and count
-/// against their address.
-const LONGEST_TOKEN: usize = 128;
+/// Rate limits per client, shared by every worker.
+pub struct RateLimit {
+    limiter: DefaultKeyedRateLimiter<Client>,
+    checks: AtomicU64,
+}
 
-#[derive(Debug, Clone, Copy)]
-pub struct ClientKey;
+/// Idle buckets are dropped once every this many checks.
+const PRUNE_EVERY: u64 = 4096;
 
-impl KeyExtractor for ClientKey {
-    type Key = Client;
-    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+/// Paths a load balancer probes: never limited, or a busy client would take a healthy
+/// instance out of rotation.
+const PROBES: [&str; 2] = ["/healthz", "/readyz"];
 
-    fn extract(&self, req: &ServiceRequest) -> Result<Client, Self::KeyExtractionError> {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .filter(|token| token.len() <= LONGEST_TOKEN);
-        match (token, req.peer_addr()) {
-            (Some(token), _) => Ok(Client::Key(token.to_string())),
-            (None, Some(peer)) => Ok(Client::Address(peer.ip())),
-            (None, None) => Err(SimpleKeyExtractionError::new("no client address")),
+impl RateLimit {
+    /// The rate limit of `config`; `None` when it is off.
+    pub fn of(config: &Config) -> Option<RateLimit> {
+        let rate = NonZeroU32::new(config.rate_limit_per_second)?;
+        let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(NonZeroU32::MIN);
+        Some(RateLimit {
+            limiter: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            checks: AtomicU64::new(0),
+        })
+    }
+
+    /// Counts a request of `client`; `Err` with the seconds to wait when it is over its rate.
+    pub fn check(&self, client: Client) -> Result<(), u64> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
+        self.limiter.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+
+    /// How many clients have a bucket.
+    pub fn clients(&self) -> usize {
+        self.limiter.len()
+    }
+}
+
+/// Answers 429 with `Retry-After` to a client over its rate; the probes pass.
+pub async fn limit_rate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let limit = state.as_ref().and_then(|state| state.rate_limit.as_ref());
+    if let Some(limit) = limit.filter(|_| !PROBES.contains(&req.path())) {
+        let client = match valid_key_id(req.request()).await {
+            Some(id) => Some(Client::Key(id)),
+            None => req.peer_addr().map(|peer| Client::Address(peer.ip())),
+        };
+        if let Some(Err(seconds)) = client.map(|client| limit.check(client)) {
+            let response = AppError::TooManyRequests(seconds).error_response();
+            return Ok(req.into_response(response).map_into_right_body());
         }
     }
-
-    fn exceed_rate_limit_response(
-        &self,
-        negative: &NotUntil<QuantaInstant>,
-        _response: HttpResponseBuilder,
-    ) -> HttpResponse {
-        let wait = negative.wait_time_from(DefaultClock::default().now());
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        AppError::TooManyRequests(seconds).error_response()
-    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
-/// The rate limit of `config`, shared by every worker; `None` when it is off.
-pub fn rate_limit(
-    config: &Config,
-) -> Option<GovernorConfig<ClientKey, NoOpMiddleware<QuantaInstant>>> {
-    if config.rate_limit_per_second == 0 {
-        return None;
-    }
-    GovernorConfigBuilder::default()
-        .requests_per_second(u64::from(config.rate_limit_per_second))
-        .burst_size(config.rate_limit_burst.max(1))
-        .key_extractor(ClientKey)
-        .finish()
-}
-
-/// Request counts and latencies per route, served at `/metrics`; shared by every worker.
+/// Request counts and latencies per route, shared by every worker; `GET /metrics` serves
+/// them (see `api::health`), behind a key when reads need one.
 pub fn metrics() -> Result<PrometheusMetrics, String> {
     PrometheusMetricsBuilder::new("incidentdb")
-        .endpoint("/metrics")
         .mask_unmatched_patterns("UNMATCHED")
         .build()
         .map_err(|e| e.to_string())

@@ -6,11 +6,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::auth::Caller;
 use super::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem};
 
 pub fn configure(config: &mut ServiceConfig) {
-    config.service(healthz).service(readyz);
+    config.service(healthz).service(readyz).service(metrics);
 }
 
 /// Health of the service.
@@ -44,4 +45,24 @@ async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         })
         .await?;
     Ok(HttpResponse::Ok().json(Status { status: "ready" }))
+}
+
+/// Request counts and latency histograms per route, in the Prometheus text format
+/// (`incidentdb_http_requests_total`, `incidentdb_http_requests_duration_seconds`). Needs a
+/// key when reads do (INCIDENTDB_READ_REQUIRES_KEY).
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "The metrics", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>, _caller: Caller) -> AppResult<HttpResponse> {
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&state.metrics.registry.gather())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type(prometheus::TEXT_FORMAT)
+        .body(text))
 }

@@ -1,7 +1,9 @@
 //! `POST /v1/imports`: a dataset file as the request body, streamed into the importer.
 
 use std::io::{self, Read};
+use std::time::Duration;
 
+use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
@@ -97,53 +99,85 @@ fn options(req: &HttpRequest) -> AppResult<ImportOptions> {
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body sent nothing for INCIDENTDB_IMPORT_IDLE_SECONDS; nothing was written with on_error=abort", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than INCIDENTDB_MAX_IMPORT_BYTES; nothing was written with on_error=abort", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "on_error=abort and some rows are invalid: every bad row with its line, field and reason; nothing was written", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "on_error=abort and some rows are invalid: the first 1000 problems with their line, field and reason, and `error_count`; nothing was written", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "INCIDENTDB_MAX_IMPORTS imports are running, or the database is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/imports")]
 async fn create_import(
     req: HttpRequest,
-    mut body: web::Payload,
+    body: web::Payload,
     state: web::Data<AppState>,
     caller: Caller,
 ) -> AppResult<HttpResponse> {
     caller.require(Role::Editor)?;
     let options = options(&req)?;
-    let limit = state.config.max_import_bytes;
+    let _permit = state.imports.clone().try_acquire_owned().map_err(|_| {
+        AppError::Http(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} imports are running, the most this server runs at once; retry when one ends",
+                state.config.max_imports
+            ),
+        )
+    })?;
     let (sender, chunks) = mpsc::channel(8);
     let reader = BodyReader {
         chunks,
         current: Bytes::new(),
     };
-    let importing = state.run_long(move |pool| {
-        let mut conn = pool.get()?;
-        import(&mut conn, reader, &options, |_| {})
-    });
-    let feeding = async move {
-        let mut received = 0usize;
-        while let Some(chunk) = body.next().await {
-            let chunk =
-                chunk.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
-            received += chunk.as_ref().map_or(0, |c| c.len());
-            let too_large = received > limit;
-            let message = if too_large {
-                Err(io::Error::new(
+    let importing =
+        state.run_long(move |pool| import(|| Ok(pool.get()?), reader, &options, |_| {}));
+    let feeding = feed(
+        body,
+        sender,
+        state.config.max_import_bytes,
+        state.config.import_idle_timeout,
+    );
+    let (report, fed) = futures_util::future::join(importing, feeding).await;
+    fed?;
+    Ok(HttpResponse::Ok().json(report?))
+}
+
+/// Sends the body's chunks to the importer until it ends; a body larger than `limit` is a
+/// 413, one that sends nothing for `idle` a 408 (the importer sees an error either way, so
+/// an `abort` import writes nothing).
+async fn feed(
+    mut body: web::Payload,
+    sender: mpsc::Sender<io::Result<Bytes>>,
+    limit: usize,
+    idle: Duration,
+) -> AppResult<()> {
+    let mut received = 0usize;
+    loop {
+        let chunk = match actix_web::rt::time::timeout(idle, body.next()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return Ok(()),
+            Err(_) => {
+                let _ = sender
+                    .send(Err(io::Error::new(io::ErrorKind::TimedOut, "body idle")))
+                    .await;
+                return Err(AppError::Http(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!("the body sent nothing for {} s", idle.as_secs()),
+                ));
+            }
+        };
+        let chunk = chunk.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+        received += chunk.as_ref().map_or(0, |c| c.len());
+        if received > limit {
+            let _ = sender
+                .send(Err(io::Error::new(
                     io::ErrorKind::FileTooLarge,
                     "body too large",
-                ))
-            } else {
-                chunk
-            };
-            if sender.send(message).await.is_err() || too_large {
-                return too_large;
-            }
+                )))
+                .await;
+            return Err(AppError::PayloadTooLarge(limit));
         }
-        false
-    };
-    let (report, too_large) = futures_util::future::join(importing, feeding).await;
-    if too_large {
-        return Err(AppError::PayloadTooLarge(limit));
+        if sender.send(chunk).await.is_err() {
+            return Ok(());
+        }
     }
-    Ok(HttpResponse::Ok().json(report?))
 }

@@ -25,6 +25,13 @@ use crate::query::Params;
 pub struct AppState {
     pub pool: DbPool,
     pub config: Config,
+    /// One permit per import that may run at once.
+    pub imports: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The rate limit, when one is set.
+    pub rate_limit: Option<crate::middleware::RateLimit>,
+    pub known_keys: auth::KnownKeys,
+    /// Request counts and latencies, served at `/metrics`.
+    pub metrics: actix_web_prom::PrometheusMetrics,
 }
 
 impl AppState {

@@ -123,6 +123,9 @@ fn named_region(region: regions::NamedRegion) -> Region {
 /// Longest region name accepted.
 const MAX_NAME: usize = 100;
 
+/// Most countries a named region may list (there are fewer than 300).
+const MAX_COUNTRIES: usize = 300;
+
 /// Create or replace a named region: a list of countries, usable in the `region` filter and
 /// in `group_by=region` of the stats. Names are case-insensitive and may not be UN M49
 /// names. Needs an admin key.
@@ -148,7 +151,7 @@ async fn put_region(
     caller: Caller,
 ) -> AppResult<HttpResponse> {
     caller.require(Role::Admin)?;
-    let name = path.into_inner().trim().to_string();
+    let name = region_name(path.into_inner())?;
     if name.is_empty() || name.chars().count() > MAX_NAME {
         return Err(AppError::parameter(
             "name",
@@ -179,12 +182,30 @@ async fn put_region(
     })
 }
 
+/// The name in the path, trimmed. NUL, which PostgreSQL cannot store or compare, is refused
+/// on both backends.
+fn region_name(name: String) -> AppResult<String> {
+    if name.contains('\0') {
+        return Err(AppError::parameter(
+            "name",
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
+    Ok(name.trim().to_string())
+}
+
 /// The alpha-3 codes of `countries`, sorted; every unknown one is reported.
 fn resolve_countries(countries: &[String]) -> AppResult<Vec<String>> {
     if countries.is_empty() {
         return Err(AppError::field(
             "countries",
             "must name at least one country",
+        ));
+    }
+    if countries.len() > MAX_COUNTRIES {
+        return Err(AppError::field(
+            "countries",
+            format!("at most {MAX_COUNTRIES} countries, got {}", countries.len()),
         ));
     }
     let mut codes = Vec::new();
@@ -228,7 +249,7 @@ async fn delete_region(
     caller: Caller,
 ) -> AppResult<HttpResponse> {
     caller.require(Role::Admin)?;
-    let name = path.into_inner();
+    let name = region_name(path.into_inner())?;
     let deleted = state
         .run({
             let name = name.clone();

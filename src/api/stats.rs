@@ -81,7 +81,7 @@ async fn get_stats(
     let data = state
         .run(move |conn| {
             filter.resolve_named_regions(conn)?;
-            Ok(stats::stats(conn, &filter, &keys)?)
+            stats::stats(conn, &filter, &keys)
         })
         .await?;
     Ok(match format {

@@ -140,11 +140,13 @@ pub struct Sql<ST> {
 
 #[derive(Debug, Clone)]
 enum Part {
+    /// SQL text of this crate's own.
     Text(&'static str),
     Date(NaiveDate),
     BigInt(i64),
     Integer(i32),
     Double(f64),
+    BoundText(String),
 }
 
 /// `text` as an expression of type `ST`.
@@ -181,6 +183,11 @@ impl<ST> Sql<ST> {
         self.parts.push(Part::Double(value));
         self
     }
+
+    pub fn bind_text(mut self, value: String) -> Self {
+        self.parts.push(Part::BoundText(value));
+        self
+    }
 }
 
 impl<ST: TypedExpressionType> Expression for Sql<ST> {
@@ -202,8 +209,14 @@ impl<ST> QueryId for Sql<ST> {
 
 impl<ST, DB> QueryFragment<DB> for Sql<ST>
 where
-    DB: Backend + HasSqlType<Date> + HasSqlType<BigInt> + HasSqlType<Integer> + HasSqlType<Double>,
+    DB: Backend
+        + HasSqlType<Date>
+        + HasSqlType<BigInt>
+        + HasSqlType<Integer>
+        + HasSqlType<Double>
+        + HasSqlType<Text>,
     NaiveDate: ToSql<Date, DB>,
+    String: ToSql<Text, DB>,
     i64: ToSql<BigInt, DB>,
     i32: ToSql<Integer, DB>,
     f64: ToSql<Double, DB>,
@@ -216,6 +229,7 @@ where
                 Part::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
                 Part::Integer(value) => out.push_bind_param::<Integer, _>(value)?,
                 Part::Double(value) => out.push_bind_param::<Double, _>(value)?,
+                Part::BoundText(value) => out.push_bind_param::<Text, _>(value)?,
             }
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! NDJSON: one `NewIncident` JSON object a line, the same shape as `POST /v1/incidents`.
 //! Blank lines are skipped; a problem names the JSON path of the field at fault.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 use super::{Row, RowError};
 use crate::model::incident::NewIncident;
@@ -29,9 +29,14 @@ impl<R: Read> Iterator for NdjsonRows<R> {
     fn next(&mut self) -> Option<Row> {
         while !self.done {
             self.buffer.clear();
-            match self.input.read_until(b'\n', &mut self.buffer) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
+            match read_line(&mut self.input, &mut self.buffer) {
+                Ok((0, _)) => self.done = true,
+                Ok((_, true)) => {
+                    self.line += 1;
+                    let message = format!("the line is longer than {MAX_LINE_BYTES} bytes");
+                    return Some(Err(error_at(self.line, "", message)));
+                }
+                Ok((_, false)) => {
                     self.line += 1;
                     if let Some(row) = self.parse_line() {
                         return Some(row);
@@ -44,6 +49,33 @@ impl<R: Read> Iterator for NdjsonRows<R> {
             }
         }
         None
+    }
+}
+
+/// The longest line read: no incident comes near it, and a file without newlines must not be
+/// read into memory whole.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Reads through the next newline into `buffer`, keeping at most `MAX_LINE_BYTES`; returns
+/// the bytes consumed and whether the line was longer.
+fn read_line(input: &mut impl BufRead, buffer: &mut Vec<u8>) -> io::Result<(usize, bool)> {
+    let (mut consumed, mut cut) = (0, false);
+    loop {
+        let available = input.fill_buf()?;
+        if available.is_empty() {
+            return Ok((consumed, cut));
+        }
+        let end = memchr::memchr(b'\n', available).map(|i| i + 1);
+        let chunk = &available[..end.unwrap_or(available.len())];
+        let room = MAX_LINE_BYTES.saturating_sub(buffer.len());
+        cut |= chunk.len() > room;
+        buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let length = chunk.len();
+        input.consume(length);
+        consumed += length;
+        if end.is_some() {
+            return Ok((consumed, cut));
+        }
     }
 }
 
@@ -175,6 +207,18 @@ mod tests {
             .expect_err("no claim");
         assert_eq!(error.field, "perpetrators[0].claim");
         assert_eq!(error.message, "missing field `claim` at line 1 column 70");
+    }
+
+    #[test]
+    fn a_line_too_long_is_one_error_and_the_next_line_is_read() {
+        let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
+        input.extend_from_slice(b"\n{\"occurred_on\":\"2020-01-01\",\"location\":{}}\n");
+        let rows: Vec<Row> = rows(input.as_slice()).collect();
+        assert_eq!(rows.len(), 2);
+        let error = rows[0].as_ref().expect_err("too long");
+        assert_eq!(error.line, 1);
+        assert!(error.message.contains("longer than"), "{}", error.message);
+        assert_eq!(rows[1].as_ref().map(|(line, _)| *line).ok(), Some(2));
     }
 
     #[test]

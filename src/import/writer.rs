@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::ops::DerefMut;
 use std::sync::mpsc::Receiver;
 
 use serde::{Deserialize, Serialize};
@@ -32,9 +33,15 @@ pub enum OnError {
     Skip,
 }
 
+/// The most invalid rows an import reports; `error_count` counts them all.
+pub const MAX_REPORTED_ERRORS: usize = 1000;
+
+/// Longest error message kept, in characters (a message may quote the value at fault).
+const MAX_MESSAGE_CHARS: usize = 300;
+
 /// The outcome of an import.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"inserted": 198, "updated": 1, "unchanged": 0, "skipped": 1,
+#[schema(example = json!({"inserted": 198, "updated": 1, "unchanged": 0, "skipped": 1, "error_count": 1,
     "errors": [{"line": 7, "field": "event_date", "message": "not a date: \"31-Feb-20\""}]}))]
 pub struct ImportReport {
     /// New incidents.
@@ -43,10 +50,50 @@ pub struct ImportReport {
     pub updated: u64,
     /// Incidents that existed and were identical.
     pub unchanged: u64,
-    /// Invalid rows not written (`skip`), or every row when an `abort` import failed.
+    /// Invalid rows not written (`skip`).
     pub skipped: u64,
-    /// Every invalid row, with its line, field and reason.
+    /// Every problem found, of which `errors` lists the first 1000.
+    pub error_count: u64,
+    /// The first 1000 problems, each with its line, field and reason.
     pub errors: Vec<RowError>,
+}
+
+/// Invalid rows as an import reports them: the first `MAX_REPORTED_ERRORS`, and how many in all.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RowErrors {
+    pub first: Vec<RowError>,
+    pub count: u64,
+    /// Rows with at least one problem.
+    pub rows: u64,
+}
+
+impl RowErrors {
+    /// Counts `error`, keeping it while fewer than `MAX_REPORTED_ERRORS` are kept.
+    fn push(&mut self, mut error: RowError) {
+        self.count += 1;
+        if self.first.len() < MAX_REPORTED_ERRORS {
+            if error.message.chars().count() > MAX_MESSAGE_CHARS {
+                error.message = error.message.chars().take(MAX_MESSAGE_CHARS).collect();
+                error.message.push('…');
+            }
+            self.first.push(error);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+// Logs show the count and the first problem, never the whole list.
+impl std::fmt::Debug for RowErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} invalid rows, {} problems", self.rows, self.count)?;
+        match self.first.first() {
+            Some(first) => write!(f, ", first: {first:?}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// How an import is run.
@@ -58,13 +105,15 @@ pub struct ImportOptions {
     pub on_error: OnError,
 }
 
-/// Imports `input`; `progress` is told the number of rows read after every batch.
-/// An `abort` import with invalid rows writes nothing and fails with every bad row.
+/// Imports `input`; `progress` is told the number of rows read after every batch. `connect`
+/// is called once the first batch is read and validated, so a slow upload holds no database
+/// connection until it has rows to write. An `abort` import with invalid rows writes nothing
+/// and fails with them.
 ///
 /// Reading and validating run on a thread of their own, a couple of batches ahead of the
 /// writer, so parsing and writing use both cores; the bounded channel keeps memory flat.
-pub fn import<R: Read + Send>(
-    conn: &mut DbConnection,
+pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
+    connect: impl FnOnce() -> AppResult<C>,
     input: R,
     options: &ImportOptions,
     mut progress: impl FnMut(u64),
@@ -73,19 +122,22 @@ pub fn import<R: Read + Send>(
         let (sender, batches) = std::sync::mpsc::sync_channel::<Parsed>(2);
         scope.spawn(move || {
             let mut rows = options.format.rows(input);
+            let mut kept = 0;
             loop {
-                let parsed = next_batch(&mut rows, options);
+                let parsed = next_batch(&mut rows, options, &mut kept);
                 let last = !parsed.more;
                 if sender.send(parsed).is_err() || last {
                     return;
                 }
             }
         });
-        write_all(conn, batches, options, &mut progress)
-    })
-    .and_then(|report| {
+        let Ok(first) = batches.recv() else {
+            return Ok(ImportReport::default());
+        };
+        let mut conn = connect()?;
+        let report = write_all(&mut conn, first, batches, options, &mut progress)?;
         if report.inserted + report.updated >= BULK {
-            crate::db::refresh_statistics(conn)?;
+            crate::db::refresh_statistics(&mut conn)?;
         }
         Ok(report)
     })
@@ -94,23 +146,31 @@ pub fn import<R: Read + Send>(
 /// Imports writing at least this many rows refresh the planner's statistics.
 const BULK: u64 = 10_000;
 
-/// Writes the parsed batches as they arrive: `abort` in one transaction, `skip` in one per
-/// batch.
+/// Writes the parsed batches as they arrive, `first` first: `abort` in one transaction,
+/// `skip` in one per batch.
 fn write_all(
     conn: &mut DbConnection,
+    first: Parsed,
     batches: Receiver<Parsed>,
     options: &ImportOptions,
     progress: &mut impl FnMut(u64),
 ) -> AppResult<ImportReport> {
     let mut report = ImportReport::default();
+    let mut errors = RowErrors::default();
     let mut read = 0u64;
-    let mut run = |conn: &mut DbConnection, report: &mut ImportReport| -> AppResult<bool> {
-        let Ok(parsed) = batches.recv() else {
+    let mut first = Some(first);
+    let mut run = |conn: &mut DbConnection,
+                   report: &mut ImportReport,
+                   errors: &mut RowErrors|
+     -> AppResult<bool> {
+        let Some(parsed) = first.take().or_else(|| batches.recv().ok()) else {
             return Ok(false);
         };
         read += parsed.consumed;
-        report.errors.extend(parsed.errors);
-        if report.errors.is_empty() || options.on_error == OnError::Skip {
+        errors.rows += parsed.errors.rows;
+        errors.count += parsed.errors.count;
+        errors.first.extend(parsed.errors.first);
+        if errors.is_empty() || options.on_error == OnError::Skip {
             write_batch(conn, parsed.valid, report)?;
         }
         progress(read);
@@ -119,61 +179,90 @@ fn write_all(
     match options.on_error {
         OnError::Abort => write_transaction(conn, |conn| {
             let deferred = crate::db::defer_indexes(conn)?;
-            while run(conn, &mut report)? {}
-            if report.errors.is_empty() {
+            while run(conn, &mut report, &mut errors)? {}
+            if errors.is_empty() {
                 Ok(crate::db::restore_indexes(conn, &deferred)?)
             } else {
-                Err(AppError::InvalidRows(report.errors.clone()))
+                Err(AppError::InvalidRows(std::mem::take(&mut errors)))
             }
         })?,
-        OnError::Skip => while write_transaction(conn, |conn| run(conn, &mut report))? {},
+        OnError::Skip => {
+            while write_transaction(conn, |conn| run(conn, &mut report, &mut errors))? {}
+        }
     }
-    report.skipped = report.errors.len() as u64;
+    report.skipped = errors.rows;
+    report.error_count = errors.count;
+    report.errors = errors.first;
     Ok(report)
 }
 
 /// A batch of rows read and validated.
 struct Parsed {
     valid: Vec<(u64, ValidIncident)>,
-    errors: Vec<RowError>,
+    /// The batch's problems; only those within the import's budget are kept.
+    errors: RowErrors,
     /// Rows read for this batch, valid or not.
     consumed: u64,
     /// Whether rows may follow.
     more: bool,
 }
 
-/// Reads rows until `BATCH` of them are valid or the input ends.
-fn next_batch(rows: &mut dyn Iterator<Item = Row>, options: &ImportOptions) -> Parsed {
+/// Reads rows until `BATCH` of them are valid, `4 * BATCH` were read or the input ends. `kept`
+/// counts the problems kept by every batch so far, so the whole import keeps at most
+/// `MAX_REPORTED_ERRORS`.
+fn next_batch(
+    rows: &mut dyn Iterator<Item = Row>,
+    options: &ImportOptions,
+    kept: &mut usize,
+) -> Parsed {
     let default_dataset = options.format.default_dataset();
     let mut parsed = Parsed {
         valid: Vec::with_capacity(BATCH),
-        errors: Vec::new(),
+        errors: RowErrors::default(),
         consumed: 0,
         more: false,
     };
+    let budget_used = *kept;
     for row in rows {
         parsed.consumed += 1;
-        match row {
-            Err(error) => parsed.errors.push(error),
+        let problems = match row {
+            Err(error) => vec![error],
             Ok((line, mut input)) => {
                 if let Some(dataset) = &options.dataset {
                     input.dataset = Some(dataset.clone());
                 }
                 match validate(input, default_dataset) {
-                    Ok(valid) => parsed.valid.push((line, valid)),
-                    Err(errors) => parsed.errors.extend(errors.into_iter().map(|e| RowError {
-                        line,
-                        field: e.field,
-                        message: e.message,
-                    })),
+                    Ok(valid) => {
+                        parsed.valid.push((line, valid));
+                        Vec::new()
+                    }
+                    Err(errors) => errors
+                        .into_iter()
+                        .map(|e| RowError {
+                            line,
+                            field: e.field,
+                            message: e.message,
+                        })
+                        .collect(),
+                }
+            }
+        };
+        if !problems.is_empty() {
+            parsed.errors.rows += 1;
+            for problem in problems {
+                if budget_used + parsed.errors.first.len() < MAX_REPORTED_ERRORS {
+                    parsed.errors.push(problem);
+                } else {
+                    parsed.errors.count += 1;
                 }
             }
         }
-        if parsed.valid.len() == BATCH {
+        if parsed.valid.len() == BATCH || parsed.consumed == 4 * BATCH as u64 {
             parsed.more = true;
             break;
         }
     }
+    *kept += parsed.errors.first.len();
     parsed
 }
 

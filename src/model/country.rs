@@ -106,6 +106,10 @@ pub fn resolve(input: &str) -> Option<&'static Country> {
 
 /// The known names closest to `input`, best first, for "did you mean" hints.
 pub fn suggest(input: &str, candidates: impl Iterator<Item = String>) -> Vec<String> {
+    // Similarity costs the product of the lengths; no real name is this long.
+    if input.chars().count() > MAX_SUGGESTED_LENGTH {
+        return Vec::new();
+    }
     let wanted = normalize(input);
     let mut scored: Vec<(f64, String)> = candidates
         .map(|name| (strsim::jaro_winkler(&wanted, &normalize(&name)), name))
@@ -115,6 +119,9 @@ pub fn suggest(input: &str, candidates: impl Iterator<Item = String>) -> Vec<Str
     scored.dedup_by(|a, b| a.1 == b.1);
     scored.into_iter().take(3).map(|(_, name)| name).collect()
 }
+
+/// Inputs longer than this get no suggestions.
+const MAX_SUGGESTED_LENGTH: usize = 100;
 
 /// Country names closest to `input`.
 pub fn suggest_country(input: &str) -> Vec<String> {

@@ -14,7 +14,7 @@ use crate::db::{regions, Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::country;
 use crate::model::incident::Claim;
-use crate::model::validate::did_you_mean;
+use crate::model::validate::{did_you_mean, snap_coordinate};
 
 #[diesel::declare_sql_function]
 extern "SQL" {
@@ -165,31 +165,28 @@ impl Filter {
         let near = parse_near(params)?;
         let killed_min = params.take_parsed("killed_min", parse_count)?;
         let killed_max = params.take_parsed("killed_max", parse_count)?;
-        let (region_countries, named_regions) = resolve_m49_regions(params.take_list("region"));
+        let (region_countries, named_regions) = resolve_m49_regions(params.take_list("region")?);
         Ok(Filter {
             from,
             to,
-            countries: resolve_countries(params.take_list("country"))?,
+            countries: resolve_countries(params.take_list("country")?)?,
             region_countries,
             named_regions,
-            source_regions: lower_list(params.take_list("source_region")),
-            admin1: lower_list(params.take_list("admin1")),
-            admin2: lower_list(params.take_list("admin2")),
-            places: lower_list(params.take_list("place")),
+            source_regions: lower_list(params.take_list("source_region")?),
+            admin1: lower_list(params.take_list("admin1")?),
+            admin2: lower_list(params.take_list("admin2")?),
+            places: lower_list(params.take_list("place")?),
             bbox: params.take_parsed("bbox", parse_bbox)?,
             near,
-            event_types: lower_list(params.take_list("event_type")),
-            sub_event_types: lower_list(params.take_list("sub_event_type")),
-            perpetrators: lower_list(params.take_list("perpetrator")),
-            claims: parse_claims(params.take_list("claim"))?,
+            event_types: lower_list(params.take_list("event_type")?),
+            sub_event_types: lower_list(params.take_list("sub_event_type")?),
+            perpetrators: lower_list(params.take_list("perpetrator")?),
+            claims: parse_claims(params.take_list("claim")?)?,
             killed_min,
             killed_max,
-            datasets: params.take_list("dataset"),
-            external_ids: params.take_list("external_id"),
-            words: params
-                .take("q")
-                .map(|q| q.split_whitespace().map(str::to_lowercase).collect())
-                .unwrap_or_default(),
+            datasets: params.take_list("dataset")?,
+            external_ids: params.take_list("external_id")?,
+            words: parse_words(params.take("q"))?,
             updated_since: params.take_parsed("updated_since", parse_timestamp)?,
         })
     }
@@ -304,12 +301,8 @@ impl Filter {
         if !self.external_ids.is_empty() {
             query = query.filter(text_in(incidents::external_id, self.external_ids.clone()));
         }
-        for word in &self.words {
-            query = query.filter(
-                incidents::search_text
-                    .like(format!("%{}%", escape_like(word)))
-                    .escape('\\'),
-            );
+        if !self.words.is_empty() {
+            query = query.filter(contains_all(&self.words));
         }
         if let Some(since) = self.updated_since {
             query = query.filter(incidents::updated_at.ge(since));
@@ -509,7 +502,8 @@ fn parse_near(params: &mut Params) -> AppResult<Option<Circle>> {
     let centre = params.take_parsed("near", |text| {
         let n = parse_numbers(text, 2, "lat,lon")?;
         check_lat_lon(n[0], n[1])?;
-        Ok((n[0], n[1]))
+        // On the stored coordinates' grid, so the distance arithmetic cannot underflow.
+        Ok((snap_coordinate(n[0]), snap_coordinate(n[1])))
     })?;
     let radius_km = params.take_parsed("radius_km", |text| {
         text.parse::<f64>()
@@ -584,6 +578,37 @@ fn resolve_m49_regions(values: Vec<String>) -> (Option<Vec<String>>, Vec<String>
 
 fn lower_list(values: Vec<String>) -> Vec<String> {
     values.into_iter().map(|v| v.to_lowercase()).collect()
+}
+
+/// Most words `q` may hold: each is one more LIKE over the text.
+pub const MAX_WORDS: usize = 32;
+
+fn parse_words(q: Option<String>) -> AppResult<Vec<String>> {
+    let words: Vec<String> = q
+        .map(|q| q.split_whitespace().map(str::to_lowercase).collect())
+        .unwrap_or_default();
+    if words.len() > MAX_WORDS {
+        return Err(AppError::parameter(
+            "q",
+            format!("at most {MAX_WORDS} words, got {}", words.len()),
+        ));
+    }
+    Ok(words)
+}
+
+/// `search_text` contains every word: one flat `LIKE … AND LIKE …` whose depth does not grow
+/// with the words (each `.filter()` would nest the query one level deeper).
+fn contains_all(words: &[String]) -> Sql<Bool> {
+    words
+        .iter()
+        .enumerate()
+        .fold(sql::<Bool>("("), |sql, (i, word)| {
+            let sql = if i > 0 { sql.sql(" AND ") } else { sql };
+            sql.sql("search_text LIKE ")
+                .bind_text(format!("%{}%", escape_like(word)))
+                .sql(" ESCAPE '\\'")
+        })
+        .sql(")")
 }
 
 fn escape_like(word: &str) -> String {

@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer};
 use serde::Deserialize;
@@ -250,9 +250,12 @@ fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, String> {
     let id: i64 = id.parse().map_err(|_| invalid())?;
     match sort {
         Sort::NewestFirst | Sort::OldestFirst => key
-            .parse()
+            .parse::<NaiveDate>()
+            .ok()
+            // Only the dates rows can have: others are out of PostgreSQL's range.
+            .filter(|date| (1..=9999).contains(&date.year()))
             .map(|date| Cursor::Date(date, id))
-            .map_err(|_| invalid()),
+            .ok_or_else(invalid),
         Sort::MostKilledFirst | Sort::LeastKilledFirst => key
             .parse()
             .map(|killed| Cursor::Killed(killed, id))
@@ -281,5 +284,15 @@ mod tests {
         );
         assert!(decode_cursor(&text, Sort::NewestFirst).is_err());
         assert!(decode_cursor("garbage!", Sort::Id).is_err());
+        for tampered in [
+            "-occurred_on|-100000-01-01|5",
+            "-occurred_on|+10000-01-01|5",
+        ] {
+            let text = URL_SAFE_NO_PAD.encode(tampered);
+            assert!(
+                decode_cursor(&text, Sort::NewestFirst).is_err(),
+                "{tampered}"
+            );
+        }
     }
 }

@@ -1,8 +1,16 @@
 //! The raw query string, taken apart once so every parameter is read by name exactly once and
 //! a parameter nobody reads (a typo such as `contry`) is an error, not a silent no-op.
 
+use std::collections::HashMap;
+
 use crate::error::{AppError, AppResult};
 use crate::model::country::suggest;
+
+/// Most distinct parameters a query string may carry; more cannot be a real query.
+pub const MAX_PARAMETERS: usize = 64;
+
+/// Most values a list parameter (`country=AF,IQ`, repeated or comma-separated) may carry.
+pub const MAX_LIST_VALUES: usize = 256;
 
 /// Query parameters not yet read.
 #[derive(Debug, Default)]
@@ -13,19 +21,37 @@ pub struct Params {
 
 impl Params {
     /// Parses `a=1&b=2`. Repeated parameters are joined with commas (`country=AF&country=IQ`
-    /// means `country=AF,IQ`).
+    /// means `country=AF,IQ`). A NUL character, which PostgreSQL cannot store or compare, is
+    /// refused in any name or value, whatever the backend.
     pub fn parse(query: &str) -> AppResult<Params> {
         let raw: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| {
             AppError::parameter("query", format!("cannot read the query string: {e}"))
         })?;
         let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (name, value) in raw {
-            match pairs.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, joined)) => {
+            if name.contains('\0') || value.contains('\0') {
+                return Err(AppError::parameter(
+                    name.trim_matches('\0'),
+                    "must not contain the NUL character (U+0000)",
+                ));
+            }
+            match index.get(&name) {
+                Some(&at) => {
+                    let joined = &mut pairs[at].1;
                     joined.push(',');
                     joined.push_str(&value);
                 }
-                None => pairs.push((name, value)),
+                None if pairs.len() == MAX_PARAMETERS => {
+                    return Err(AppError::parameter(
+                        &name,
+                        format!("a query takes at most {MAX_PARAMETERS} distinct parameters"),
+                    ));
+                }
+                None => {
+                    index.insert(name.clone(), pairs.len());
+                    pairs.push((name, value));
+                }
             }
         }
         Ok(Params {
@@ -46,9 +72,17 @@ impl Params {
         Some(self.pairs.remove(index).1.trim().to_string())
     }
 
-    /// The comma-separated values of `name`, trimmed, without empty items.
-    pub fn take_list(&mut self, name: &'static str) -> Vec<String> {
-        self.take(name).map(|v| split_list(&v)).unwrap_or_default()
+    /// The comma-separated values of `name`, trimmed, without empty items; at most
+    /// `MAX_LIST_VALUES` of them.
+    pub fn take_list(&mut self, name: &'static str) -> AppResult<Vec<String>> {
+        let values = self.take(name).map(|v| split_list(&v)).unwrap_or_default();
+        if values.len() > MAX_LIST_VALUES {
+            return Err(AppError::parameter(
+                name,
+                format!("at most {MAX_LIST_VALUES} values, got {}", values.len()),
+            ));
+        }
+        Ok(values)
     }
 
     /// `name` parsed with `parse`, whose error message names what was wrong. A typed

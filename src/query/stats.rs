@@ -121,7 +121,7 @@ const MAX_KEYS: usize = 3;
 /// Reads `group_by`: up to three distinct keys.
 pub fn parse_group_by(params: &mut Params) -> AppResult<Vec<GroupKey>> {
     let mut keys = Vec::new();
-    for name in params.take_list("group_by") {
+    for name in params.take_list("group_by")? {
         let key = GroupKey::ALL
             .iter()
             .find(|(known, _)| known.eq_ignore_ascii_case(&name))
@@ -219,23 +219,29 @@ const INCIDENT_AGGREGATES: &str = "COUNT(*), \
      SUM(i.killed_low), SUM(i.killed_best), SUM(i.killed_high), COUNT(*) - COUNT(i.killed_best), \
      SUM(i.injured_low), SUM(i.injured_best), SUM(i.injured_high), COUNT(*) - COUNT(i.injured_best)";
 
-/// The same from the month sums: a sum is unknown when no incident had the figure.
-const MONTH_AGGREGATES: &str = "COALESCE(SUM(i.incidents), 0), \
-     CASE WHEN SUM(i.killed_low_known) > 0 THEN SUM(i.killed_low_sum) END, \
-     CASE WHEN SUM(i.killed_best_known) > 0 THEN SUM(i.killed_best_sum) END, \
-     CASE WHEN SUM(i.killed_high_known) > 0 THEN SUM(i.killed_high_sum) END, \
-     COALESCE(SUM(i.incidents) - SUM(i.killed_best_known), 0), \
-     CASE WHEN SUM(i.injured_low_known) > 0 THEN SUM(i.injured_low_sum) END, \
-     CASE WHEN SUM(i.injured_best_known) > 0 THEN SUM(i.injured_best_sum) END, \
-     CASE WHEN SUM(i.injured_high_known) > 0 THEN SUM(i.injured_high_sum) END, \
-     COALESCE(SUM(i.incidents) - SUM(i.injured_best_known), 0)";
+/// The same from the month sums: a sum is unknown when no incident had the figure. The sums
+/// are 64-bit columns, whose SUM PostgreSQL widens to numeric: cast back.
+const MONTH_AGGREGATES: &str = "CAST(COALESCE(SUM(i.incidents), 0) AS BIGINT), \
+     CASE WHEN SUM(i.killed_low_known) > 0 THEN CAST(SUM(i.killed_low_sum) AS BIGINT) END, \
+     CASE WHEN SUM(i.killed_best_known) > 0 THEN CAST(SUM(i.killed_best_sum) AS BIGINT) END, \
+     CASE WHEN SUM(i.killed_high_known) > 0 THEN CAST(SUM(i.killed_high_sum) AS BIGINT) END, \
+     CAST(COALESCE(SUM(i.incidents) - SUM(i.killed_best_known), 0) AS BIGINT), \
+     CASE WHEN SUM(i.injured_low_known) > 0 THEN CAST(SUM(i.injured_low_sum) AS BIGINT) END, \
+     CASE WHEN SUM(i.injured_best_known) > 0 THEN CAST(SUM(i.injured_best_sum) AS BIGINT) END, \
+     CASE WHEN SUM(i.injured_high_known) > 0 THEN CAST(SUM(i.injured_high_sum) AS BIGINT) END, \
+     CAST(COALESCE(SUM(i.incidents) - SUM(i.injured_best_known), 0) AS BIGINT)";
 
-/// The stats of `filter` grouped by `keys`, groups in key order (nulls last).
+/// Most groups one answer holds.
+pub const MAX_GROUPS: usize = 50_000;
+const MORE_THAN_MAX_GROUPS: &str = " LIMIT 50001";
+
+/// The stats of `filter` grouped by `keys`, groups in key order (nulls last); more than
+/// `MAX_GROUPS` groups are a 400 naming `group_by`.
 pub fn stats(
     conn: &mut DbConnection,
     filter: &Filter,
     keys: &[GroupKey],
-) -> QueryResult<Vec<StatsRow>> {
+) -> AppResult<Vec<StatsRow>> {
     let query = match month_sums(filter, keys) {
         Some(matching) => StatsQuery {
             matching,
@@ -253,6 +259,12 @@ pub fn stats(
         .into_iter()
         .map(|row| to_stats_row(keys, row))
         .collect();
+    if rows.len() > MAX_GROUPS {
+        return Err(AppError::parameter(
+            "group_by",
+            format!("more than {MAX_GROUPS} groups; narrow the filter or group by fewer keys"),
+        ));
+    }
     rows.sort_by(|a, b| {
         let order = |row: &StatsRow| -> Vec<(bool, Option<String>)> {
             keys.iter()
@@ -412,6 +424,8 @@ impl QueryFragment<Db> for StatsQuery {
             let keys: Vec<&str> = self.keys.iter().map(|k| k.sql(self.source)).collect();
             out.push_sql(&keys.join(", "));
         }
+        // One group more than allowed tells that there are too many.
+        out.push_sql(MORE_THAN_MAX_GROUPS);
         Ok(())
     }
 }
@@ -426,3 +440,14 @@ impl Query for StatsQuery {
 }
 
 impl RunQueryDsl<DbConnection> for StatsQuery {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_group_limit_is_one_number() {
+        assert_eq!(
+            super::MORE_THAN_MAX_GROUPS,
+            format!(" LIMIT {}", super::MAX_GROUPS + 1)
+        );
+    }
+}
