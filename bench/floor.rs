@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use incidentdb::api::incidents::page_body;
 use incidentdb::api::stats::Stats;
 use incidentdb::db::{self, regions, DbPool};
+use incidentdb::query::filter::FilterParams;
+use incidentdb::query::page::PageParams;
+use incidentdb::query::stats::StatsParams;
 use incidentdb::query::{self, stats, Filter, Page, Params};
 
 const DEFAULT_THREADS: usize = 2;
@@ -76,8 +79,14 @@ fn answer(
 /// `GET /v1/incidents` minus HTTP.
 fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), String> {
     let mut params = Params::parse(query_string).map_err(|e| e.to_string())?;
-    let mut filter = Filter::parse(&mut params).map_err(|e| e.to_string())?;
-    let page = Page::parse(&mut params).map_err(|e| e.to_string())?;
+    let mut filter = params
+        .read::<FilterParams>()
+        .and_then(Filter::try_from)
+        .map_err(|e| e.to_string())?;
+    let page = params
+        .read::<PageParams>()
+        .and_then(Page::try_from)
+        .map_err(|e| e.to_string())?;
     params.finish().map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     filter
@@ -94,8 +103,14 @@ fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), Stri
 /// `GET /v1/stats` minus HTTP.
 fn stats_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), String> {
     let mut params = Params::parse(query_string).map_err(|e| e.to_string())?;
-    let mut filter = Filter::parse(&mut params).map_err(|e| e.to_string())?;
-    let group_by = stats::parse_group_by(&mut params).map_err(|e| e.to_string())?;
+    let mut filter = params
+        .read::<FilterParams>()
+        .and_then(Filter::try_from)
+        .map_err(|e| e.to_string())?;
+    let group_by = params
+        .read::<StatsParams>()
+        .and_then(|stats| stats::parse_group_by(stats.group_by))
+        .map_err(|e| e.to_string())?;
     params.finish().map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     filter

@@ -4,7 +4,12 @@
 mod common;
 
 use common::TestApp;
+use incidentdb::query::filter::FilterParams;
+use incidentdb::query::page::PageParams;
+use incidentdb::query::stats::StatsParams;
 use serde_json::Value;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::IntoParams;
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
 
@@ -60,40 +65,27 @@ fn every_operation_documents_its_errors_and_every_parameter_has_an_example_or_sc
             }
         }
     }
-    let list = &document["paths"]["/v1/incidents"]["get"]["parameters"];
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
-    for name in [
-        "from",
-        "to",
-        "country",
-        "region",
-        "source_region",
-        "admin1",
-        "admin2",
-        "place",
-        "bbox",
-        "near",
-        "radius_km",
-        "event_type",
-        "sub_event_type",
-        "perpetrator",
-        "claim",
-        "killed_min",
-        "killed_max",
-        "dataset",
-        "external_id",
-        "q",
-        "updated_since",
-        "sort",
-        "limit",
-        "cursor",
-        "count",
-    ] {
-        assert!(names.contains(&name), "GET /v1/incidents documents {name}");
+    let documented = |path: &str| -> Vec<String> {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let declared = |params: Vec<utoipa::openapi::path::Parameter>| -> Vec<String> {
+        params.into_iter().map(|p| p.name).collect()
+    };
+    let query = || Some(ParameterIn::Query);
+    let list = documented("/v1/incidents");
+    for name in declared(FilterParams::into_params(query))
+        .into_iter()
+        .chain(declared(PageParams::into_params(query)))
+    {
+        assert!(list.contains(&name), "GET /v1/incidents documents {name}");
+    }
+    let stats = documented("/v1/stats");
+    for name in declared(StatsParams::into_params(query)) {
+        assert!(stats.contains(&name), "GET /v1/stats documents {name}");
     }
 }

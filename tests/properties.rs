@@ -3,8 +3,10 @@
 //! the parameter or line — never a panic.
 
 use incidentdb::import::Format;
+use incidentdb::query::filter::FilterParams;
 use incidentdb::query::page::Page;
-use incidentdb::query::stats::parse_group_by;
+use incidentdb::query::page::PageParams;
+use incidentdb::query::stats::{parse_group_by, StatsParams};
 use incidentdb::query::{Filter, Params};
 use proptest::prelude::*;
 
@@ -50,9 +52,11 @@ fn parse_all(query: &str) {
     let Ok(mut params) = Params::parse(query) else {
         return;
     };
-    let filter = Filter::parse(&mut params);
-    let page = Page::parse(&mut params);
-    let keys = parse_group_by(&mut params);
+    let filter = params.read::<FilterParams>().and_then(Filter::try_from);
+    let page = params.read::<PageParams>().and_then(Page::try_from);
+    let keys = params
+        .read::<StatsParams>()
+        .and_then(|stats| parse_group_by(stats.group_by));
     if let (Ok(filter), Ok(_), Ok(_)) = (filter, page, keys) {
         if let (Some(from), Some(to)) = (filter.from, filter.to) {
             assert!(from <= to, "{query}");

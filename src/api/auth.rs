@@ -12,6 +12,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use super::AppState;
 use crate::db::keys::{self, ApiKey, Role};
 use crate::error::{AppError, AppResult};
+use crate::model::wire::WireName;
 
 /// The authenticated caller of a request, when it presented a valid key.
 pub struct Caller(pub Option<ApiKey>);
@@ -22,12 +23,8 @@ impl Caller {
         let key = self.0.as_ref().ok_or(AppError::Unauthorized(
             "this operation needs an API key: Authorization: Bearer TOKEN",
         ))?;
-        if key.role() < role {
-            return Err(AppError::Forbidden(match role {
-                Role::Admin => "admin",
-                Role::Editor => "editor",
-                Role::Reader => "reader",
-            }));
+        if key.role < role {
+            return Err(AppError::Forbidden(role.wire_name()));
         }
         Ok(key)
     }

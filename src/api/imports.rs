@@ -27,7 +27,6 @@ pub fn configure(config: &mut ServiceConfig) {
 /// How to read the body.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `create_import` reads them
 pub struct ImportParams {
     /// The file's format.
     #[param(inline)]
@@ -64,25 +63,16 @@ impl Read for BodyReader {
 
 fn options(req: &HttpRequest) -> AppResult<ImportOptions> {
     let mut params = Params::parse(req.query_string())?;
-    let format = params
-        .take_parsed("format", |text| {
-            crate::db::incidents::enum_parse::<Format>(&text.to_lowercase()).ok_or_else(|| {
-                format!("unknown format {text:?}; expected acled, ucdp, gtd or ndjson")
-            })
-        })?
-        .ok_or_else(|| AppError::parameter("format", "required: acled, ucdp, gtd or ndjson"))?;
-    let dataset = params.take("dataset");
-    let on_error = params
-        .take_parsed("on_error", |text| {
-            crate::db::incidents::enum_parse::<OnError>(&text.to_lowercase())
-                .ok_or_else(|| format!("expected abort or skip, got {text:?}"))
-        })?
-        .unwrap_or_default();
-    params.finish()?;
-    Ok(ImportOptions {
+    let ImportParams {
         format,
         dataset,
         on_error,
+    } = params.read()?;
+    params.finish()?;
+    Ok(ImportOptions {
+        format,
+        dataset: dataset.filter(|d| !d.is_empty()),
+        on_error: on_error.unwrap_or_default(),
     })
 }
 

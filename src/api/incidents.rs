@@ -20,9 +20,9 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::model::incident::{Incident, NewIncident};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
 use crate::query::export::{each_batch, Format, Writer};
-use crate::query::filter::parse_timestamp;
 use crate::query::filter::FilterParams;
 use crate::query::page::{PageParams, Sort};
+use crate::query::params::Timestamp;
 use crate::query::{self, Filter, Page, Params};
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -53,7 +53,6 @@ pub struct IncidentPage {
 /// How `GET /v1/incidents` answers.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameter; `list_incidents` reads it
 pub struct ExportParams {
     /// `json` (default): a page. `csv`, `geojson`, `ndjson`: every match, streamed, no page
     /// limit (`limit` and `cursor` do not apply; `sort` does). The `Accept` header
@@ -63,7 +62,7 @@ pub struct ExportParams {
     /// `attributes` as a JSON object. GeoJSON leaves out incidents without coordinates and
     /// counts them in `X-Omitted-Without-Coordinates`. NDJSON lines are import input.
     #[param(inline, example = "csv")]
-    format: Option<Format>,
+    pub format: Option<Format>,
 }
 
 /// List incidents matching the filters, newest first by default, with cursor pagination;
@@ -91,9 +90,9 @@ async fn list_incidents(
     _caller: Caller,
 ) -> AppResult<HttpResponse> {
     let mut params = Params::parse(req.query_string())?;
-    let mut filter = Filter::parse(&mut params)?;
-    let page = Page::parse(&mut params)?;
-    let format = requested_format(&req, &mut params, &Format::ALL_FORMATS)?;
+    let mut filter = Filter::try_from(params.read::<FilterParams>()?)?;
+    let page = Page::try_from(params.read::<PageParams>()?)?;
+    let format = requested_format(&req, params.read::<ExportParams>()?.format).unwrap_or_default();
     params.finish()?;
     if format != Format::Json {
         return export(&state, filter, page.sort, format).await;
@@ -229,11 +228,10 @@ pub struct DeletedPage {
 /// When the deletions start.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameter; `list_deleted` reads it
 pub struct DeletedParams {
     /// RFC 3339 timestamp; only deletions at or after it. Omitted: every deletion.
-    #[param(example = "2026-11-24T00:00:00Z")]
-    since: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-24T00:00:00Z")]
+    pub since: Option<Timestamp>,
 }
 
 /// The change feed of deletions: what a mirror removes. Changes and additions come from
@@ -254,7 +252,7 @@ async fn list_deleted(
     _caller: Caller,
 ) -> AppResult<HttpResponse> {
     let mut params = Params::parse(req.query_string())?;
-    let since = params.take_parsed("since", parse_timestamp)?;
+    let since = params.read::<DeletedParams>()?.since.map(|t| t.0);
     params.finish()?;
     let as_of = store::now();
     let data = state

@@ -19,7 +19,6 @@ use crate::config::Config;
 use crate::db::{DbConnection, DbPool};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::query::export::Format;
-use crate::query::Params;
 
 /// What every handler shares.
 pub struct AppState {
@@ -179,36 +178,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     Ok(value)
 }
 
-/// The response format: the `format` parameter, else the first of ours that `Accept` names,
-/// else JSON. Only `allowed` formats are accepted.
-pub fn requested_format(
-    req: &HttpRequest,
-    params: &mut Params,
-    allowed: &[Format],
-) -> AppResult<Format> {
-    let not_allowed = |format: Format| {
-        let names: Vec<&str> = allowed.iter().map(|f| f.extension()).collect();
-        format!(
-            "{} is not available here; expected {}",
-            format.extension(),
-            names.join(", ")
-        )
-    };
-    if let Some(format) = params.take_parsed("format", |text| {
-        let format = Format::parse(text)?;
-        if allowed.contains(&format) {
-            Ok(format)
-        } else {
-            Err(not_allowed(format))
-        }
-    })? {
-        return Ok(format);
-    }
-    let accepted = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .and_then(Format::from_accept)
-        .filter(|format| allowed.contains(format));
-    Ok(accepted.unwrap_or_default())
+/// The response format: `given` (the `format` parameter), else the first of `Accept`'s media
+/// types that `F` offers, if any.
+pub fn requested_format<F: TryFrom<Format>>(req: &HttpRequest, given: Option<F>) -> Option<F> {
+    given.or_else(|| {
+        let accept = req.headers().get(header::ACCEPT)?.to_str().ok()?;
+        Format::accepted(accept).find_map(|format| F::try_from(format).ok())
+    })
 }

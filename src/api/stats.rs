@@ -1,43 +1,21 @@
 //! `/v1/stats`: counts and casualty sums of the filtered incidents, grouped.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
 use super::{requested_format, AppState};
 use crate::error::{AppResult, Problem};
+use crate::model::wire::WireName;
 use crate::query::export::Format;
 use crate::query::filter::FilterParams;
-use crate::query::stats::{self, GroupKey, StatsRow};
+use crate::query::stats::{self, GroupKey, StatsFormat, StatsParams, StatsRow};
 use crate::query::{Filter, Params};
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(get_stats);
-}
-
-/// Grouping and format of `GET /v1/stats`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; the handler reads them
-pub struct StatsParams {
-    /// Up to three of `country`, `region`, `subregion`, `source_region`, `admin1`, `year`,
-    /// `month`, `event_type`, `perpetrator`, `dataset`, comma-separated. None: one row of
-    /// totals.
-    #[param(example = "country,month")]
-    group_by: Option<String>,
-    /// `json` (default) or `csv`; `Accept: text/csv` works too.
-    #[param(inline, example = "csv")]
-    format: Option<StatsFormat>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)] // documents the parameter's values
-enum StatsFormat {
-    Json,
-    Csv,
 }
 
 /// Stats of the filtered incidents.
@@ -73,10 +51,11 @@ async fn get_stats(
     _caller: Caller,
 ) -> AppResult<HttpResponse> {
     let mut params = Params::parse(req.query_string())?;
-    let mut filter = Filter::parse(&mut params)?;
-    let keys = stats::parse_group_by(&mut params)?;
-    let format = requested_format(&req, &mut params, &[Format::Json, Format::Csv])?;
+    let mut filter = Filter::try_from(params.read::<FilterParams>()?)?;
+    let stats_params: StatsParams = params.read()?;
     params.finish()?;
+    let keys = stats::parse_group_by(stats_params.group_by)?;
+    let format = requested_format(&req, stats_params.format).unwrap_or_default();
     let group_by = keys.clone();
     let data = state
         .run(move |conn| {
@@ -85,10 +64,10 @@ async fn get_stats(
         })
         .await?;
     Ok(match format {
-        Format::Csv => HttpResponse::Ok()
+        StatsFormat::Csv => HttpResponse::Ok()
             .content_type(Format::Csv.content_type())
             .body(csv(&group_by, &data)),
-        _ => HttpResponse::Ok().json(Stats { group_by, data }),
+        StatsFormat::Json => HttpResponse::Ok().json(Stats { group_by, data }),
     })
 }
 
@@ -107,7 +86,7 @@ fn csv(keys: &[GroupKey], rows: &[StatsRow]) -> Vec<u8> {
     ];
     let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = keys.iter().map(|k| k.name()).chain(FIGURES);
+    let header = keys.iter().map(|k| k.wire_name()).chain(FIGURES);
     writer
         .write_record(header)
         .expect("writing to memory cannot fail");
@@ -116,7 +95,7 @@ fn csv(keys: &[GroupKey], rows: &[StatsRow]) -> Vec<u8> {
             .iter()
             .map(|k| {
                 row.group
-                    .get(k.name())
+                    .get(k.wire_name())
                     .cloned()
                     .flatten()
                     .unwrap_or_default()

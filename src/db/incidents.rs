@@ -6,14 +6,15 @@ use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use diesel::prelude::*;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
 use super::{on_backend, DbConnection};
-use crate::model::incident::{Casualties, DatePrecision, Incident, Location, Perpetrator, Source};
+use crate::model::incident::{
+    Casualties, DatePrecision, GeoPrecision, Incident, Location, Perpetrator, Source,
+};
 use crate::model::validate::ValidIncident;
 
 /// An incident as read: the columns that page and serve it. `document` is the incident's JSON
@@ -157,7 +158,7 @@ struct IncidentValues<'a> {
     external_id: Option<&'a str>,
     occurred_on: NaiveDate,
     occurred_until: Option<NaiveDate>,
-    date_precision: String,
+    date_precision: DatePrecision,
     event_type: Option<&'a str>,
     sub_event_type: Option<&'a str>,
     country_code: Option<&'a str>,
@@ -170,7 +171,7 @@ struct IncidentValues<'a> {
     place: Option<&'a str>,
     latitude: Option<f64>,
     longitude: Option<f64>,
-    geo_precision: Option<String>,
+    geo_precision: Option<GeoPrecision>,
     killed_low: Option<i32>,
     killed_best: Option<i32>,
     killed_high: Option<i32>,
@@ -191,7 +192,7 @@ impl<'a> IncidentValues<'a> {
             external_id: input.external_id.as_deref(),
             occurred_on: input.occurred_on,
             occurred_until: input.occurred_until,
-            date_precision: enum_text(&input.date_precision),
+            date_precision: input.date_precision,
             event_type: input.event_type.as_deref(),
             sub_event_type: input.sub_event_type.as_deref(),
             country_code: location.country_code.as_deref(),
@@ -204,7 +205,7 @@ impl<'a> IncidentValues<'a> {
             place: location.place.as_deref(),
             latitude: location.latitude,
             longitude: location.longitude,
-            geo_precision: location.geo_precision.as_ref().map(enum_text),
+            geo_precision: location.geo_precision,
             killed_low: killed.low,
             killed_best: killed.best,
             killed_high: killed.high,
@@ -225,19 +226,6 @@ fn search_text(valid: &ValidIncident) -> String {
     parts.extend(input.location.place.as_deref());
     parts.extend(input.perpetrators.iter().map(|p| p.name.as_str()));
     parts.join("\n").to_lowercase()
-}
-
-/// The lower-case wire name of a serde enum (`Claim::Denied` → `denied`).
-pub fn enum_text<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        other => unreachable!("not a unit enum: {other:?}"),
-    }
-}
-
-/// The serde enum with wire name `text`, if there is one.
-pub fn enum_parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
 }
 
 /// Inserts a new incident with its perpetrators; returns its id.
@@ -369,7 +357,7 @@ fn write_perpetrators(
                         incident_perpetrators::incident_id.eq(id),
                         incident_perpetrators::position.eq(position as i32),
                         incident_perpetrators::name.eq(p.name.as_str()),
-                        incident_perpetrators::claim.eq(enum_text(&p.claim)),
+                        incident_perpetrators::claim.eq(p.claim),
                     )
                 })
         })

@@ -9,11 +9,24 @@ use sha2::{Digest, Sha256};
 use super::incidents::now;
 use super::schema::api_keys;
 use super::DbConnection;
+use crate::model::wire::WireName;
 
 /// What a key may do. Editors write incidents and imports; admins also manage regions.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Reader,
@@ -21,21 +34,17 @@ pub enum Role {
     Admin,
 }
 
+impl WireName for Role {}
+
 /// A stored key, without its token.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKey {
     pub id: i64,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
-}
-
-impl ApiKey {
-    pub fn role(&self) -> Role {
-        super::incidents::enum_parse(&self.role).unwrap_or(Role::Reader)
-    }
 }
 
 /// The SHA-256 of a token. Tokens carry 256 random bits, so a fast hash is as safe as a slow
@@ -54,7 +63,7 @@ pub fn create(conn: &mut DbConnection, name: &str, role: Role) -> QueryResult<St
         .values((
             api_keys::name.eq(name),
             api_keys::token_hash.eq(hash_token(&token)),
-            api_keys::role.eq(super::incidents::enum_text(&role)),
+            api_keys::role.eq(role),
             api_keys::created_at.eq(now()),
         ))
         .execute(conn)?;

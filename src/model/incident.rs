@@ -5,8 +5,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::wire::WireName;
+
 /// How precisely the date of an incident is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum DatePrecision {
     #[default]
@@ -16,8 +31,22 @@ pub enum DatePrecision {
     Year,
 }
 
+impl WireName for DatePrecision {}
+
 /// How precisely the coordinates locate the incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum GeoPrecision {
     /// The exact spot.
@@ -36,8 +65,23 @@ pub enum GeoPrecision {
     Region,
 }
 
+impl WireName for GeoPrecision {}
+
 /// The standing of a perpetrator with respect to an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Claim {
     /// The group claimed responsibility.
@@ -49,6 +93,8 @@ pub enum Claim {
     /// The group is suspected, without firm attribution.
     Suspected,
 }
+
+impl WireName for Claim {}
 
 /// A casualty count as low / best / high estimates. `null` means unknown, never 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]

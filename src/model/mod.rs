@@ -4,3 +4,4 @@ pub mod country;
 pub mod example;
 pub mod incident;
 pub mod validate;
+pub mod wire;

@@ -12,6 +12,7 @@ use crate::db::incidents::StoredIncident;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 use crate::model::incident::{Incident, Source};
+use crate::model::wire::WireName;
 
 /// Incidents read and written together.
 const BATCH: i64 = 1000;
@@ -31,32 +32,12 @@ pub enum Format {
     Ndjson,
 }
 
+impl WireName for Format {}
+
 impl Format {
-    /// Every format, for endpoints that offer them all.
-    pub const ALL_FORMATS: [Format; 4] =
-        [Format::Json, Format::Csv, Format::Geojson, Format::Ndjson];
-
-    const ALL: [(&'static str, Format, &'static str); 4] = [
-        ("json", Format::Json, "application/json"),
-        ("csv", Format::Csv, "text/csv; charset=utf-8"),
-        ("geojson", Format::Geojson, "application/geo+json"),
-        ("ndjson", Format::Ndjson, "application/x-ndjson"),
-    ];
-
-    /// The `format` parameter's value.
-    pub fn parse(text: &str) -> Result<Format, String> {
-        Format::ALL
-            .iter()
-            .find(|(name, _, _)| name.eq_ignore_ascii_case(text))
-            .map(|(_, format, _)| *format)
-            .ok_or_else(|| {
-                format!("unknown format {text:?}; expected json, csv, geojson or ndjson")
-            })
-    }
-
-    /// The format an `Accept` header asks for, if it names one of ours.
-    pub fn from_accept(accept: &str) -> Option<Format> {
-        accept.split(',').find_map(|item| {
+    /// The formats of `Accept`'s media types, in the header's order; others are left out.
+    pub fn accepted(accept: &str) -> impl Iterator<Item = Format> + '_ {
+        accept.split(',').filter_map(|item| {
             let media = item.split(';').next().unwrap_or("").trim();
             match media {
                 "text/csv" => Some(Format::Csv),
@@ -69,20 +50,17 @@ impl Format {
     }
 
     pub fn content_type(self) -> &'static str {
-        Format::ALL
-            .iter()
-            .find(|(_, format, _)| *format == self)
-            .map(|(_, _, media)| *media)
-            .unwrap_or("application/json")
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Geojson => "application/geo+json",
+            Format::Ndjson => "application/x-ndjson",
+        }
     }
 
     /// The file extension for `Content-Disposition`.
     pub fn extension(self) -> &'static str {
-        Format::ALL
-            .iter()
-            .find(|(_, format, _)| *format == self)
-            .map(|(name, _, _)| *name)
-            .unwrap_or("json")
+        self.wire_name()
     }
 }
 
@@ -227,7 +205,7 @@ fn csv_record(incident: &Incident) -> Vec<String> {
             .occurred_until
             .map(|d| d.to_string())
             .unwrap_or_default(),
-        wire_name(&incident.date_precision),
+        incident.date_precision.wire_name().to_string(),
         text(&incident.event_type),
         text(&incident.sub_event_type),
         text(&incident.description),
@@ -243,8 +221,7 @@ fn csv_record(incident: &Incident) -> Vec<String> {
         float(location.longitude),
         location
             .geo_precision
-            .as_ref()
-            .map(wire_name)
+            .map(|p| p.wire_name().to_string())
             .unwrap_or_default(),
         number(killed.low),
         number(killed.best),
@@ -263,7 +240,7 @@ fn csv_record(incident: &Incident) -> Vec<String> {
             incident
                 .perpetrators
                 .iter()
-                .map(|p| wire_name(&p.claim))
+                .map(|p| p.claim.wire_name().to_string())
                 .collect(),
         ),
         source_field(|s| s.url.clone()),
@@ -279,10 +256,6 @@ fn csv_record(incident: &Incident) -> Vec<String> {
             .and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     ]
-}
-
-fn wire_name<T: Serialize>(value: &T) -> String {
-    crate::db::incidents::enum_text(value)
 }
 
 /// Reads every incident `filter` matches in `sort` order, `BATCH` at a time, each batch one

@@ -1,13 +1,16 @@
-//! The one filter of the API: parsed and validated once from the query string, applied as one
+//! The one filter of the API: read and validated once from the query string, applied as one
 //! diesel query by the list, the exports and the stats alike.
+
+use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use serde::Deserialize;
+use serde_with::DeserializeFromStr;
 use utoipa::IntoParams;
 
-use super::params::Params;
+use super::params::{List, Timestamp};
 use crate::db::schema::{incident_perpetrators, incidents};
 use crate::db::sql::{sql, text_in, Sql};
 use crate::db::{regions, Db, DbConnection};
@@ -15,6 +18,8 @@ use crate::error::{AppError, AppResult};
 use crate::model::country;
 use crate::model::incident::Claim;
 use crate::model::validate::{did_you_mean, snap_coordinate};
+use crate::model::wire::WireName;
+use crate::param_name;
 
 #[diesel::declare_sql_function]
 extern "SQL" {
@@ -27,79 +32,80 @@ extern "SQL" {
 pub type IncidentQuery = incidents::BoxedQuery<'static, Db>;
 
 /// The filters shared by the list, the exports and the stats. All combine with AND; a
-/// comma-separated list means any of its values.
-#[derive(Debug, Deserialize, IntoParams)]
+/// list (comma-separated, or the parameter repeated) means any of its values.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `Filter::parse` reads them
 pub struct FilterParams {
     /// First day, inclusive: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a year or month means its
     /// first day). Matches `occurred_on`.
-    #[param(example = "2020-11")]
-    from: Option<String>,
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2020-11")]
+    pub from: Option<PartialDate>,
     /// Last day, inclusive: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a year or month means its last
     /// day).
-    #[param(example = "2020-11")]
-    to: Option<String>,
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2020-11")]
+    pub to: Option<PartialDate>,
     /// Countries as ISO alpha-2, alpha-3 or names, case-insensitive. Unknown names are a 400
     /// with the closest known names.
-    #[param(example = "AF")]
-    country: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["AF"]))]
+    pub country: Option<List>,
     /// UN M49 regions or sub-regions, or named regions (see `GET /v1/regions`),
     /// case-insensitive.
-    #[param(example = "Southern Asia")]
-    region: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Southern Asia"]))]
+    pub region: Option<List>,
     /// The source dataset's own region labels, case-insensitive.
-    #[param(example = "Caucasus and Central Asia")]
-    source_region: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Caucasus and Central Asia"]))]
+    pub source_region: Option<List>,
     /// First-level administrative areas, case-insensitive exact names.
-    #[param(example = "Kabul")]
-    admin1: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Kabul"]))]
+    pub admin1: Option<List>,
     /// Second-level administrative areas, case-insensitive exact names.
-    admin2: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub admin2: Option<List>,
     /// Places, case-insensitive exact names.
-    #[param(example = "Kabul")]
-    place: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Kabul"]))]
+    pub place: Option<List>,
     /// `minLon,minLat,maxLon,maxLat`; `minLon > maxLon` crosses the antimeridian. Rows without
     /// coordinates never match.
-    #[param(example = "68.9,34.3,69.5,34.8")]
-    bbox: Option<String>,
+    #[param(value_type = Option<String>, example = "68.9,34.3,69.5,34.8")]
+    pub bbox: Option<BoundingBox>,
     /// `lat,lon`: incidents within `radius_km` (great-circle distance) of this point.
-    #[param(example = "34.53,69.17")]
-    near: Option<String>,
+    #[param(value_type = Option<String>, example = "34.53,69.17")]
+    pub near: Option<Point>,
     /// Radius for `near`, in kilometres (default 10, at most 20000).
-    #[param(example = 25)]
-    radius_km: Option<f64>,
+    #[param(example = 25, minimum = 0, maximum = 20000)]
+    pub radius_km: Option<f64>,
     /// Event types, case-insensitive.
-    #[param(example = "Explosions/Remote violence")]
-    event_type: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Explosions/Remote violence"]))]
+    pub event_type: Option<List>,
     /// Sub-event types, case-insensitive.
-    sub_event_type: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub sub_event_type: Option<List>,
     /// Perpetrator names, case-insensitive. With `claim`, the same perpetrator must have
     /// that claim status.
-    #[param(example = "Islamic State")]
-    perpetrator: Option<String>,
-    /// Claim statuses: `claimed`, `denied`, `attributed`, `suspected`.
-    #[param(example = "claimed")]
-    claim: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Islamic State"]))]
+    pub perpetrator: Option<List>,
+    /// Claim statuses.
+    #[param(value_type = Option<Vec<Claim>>, style = Form, explode = false, example = json!(["claimed"]))]
+    pub claim: Option<List>,
     /// Least `killed.best`; incidents with unknown killed are excluded once a bound is given.
     #[param(example = 1, minimum = 0)]
-    killed_min: Option<i32>,
+    pub killed_min: Option<u32>,
     /// Most `killed.best`.
     #[param(example = 100, minimum = 0)]
-    killed_max: Option<i32>,
+    pub killed_max: Option<u32>,
     /// Datasets.
-    #[param(example = "acled")]
-    dataset: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["acled"]))]
+    pub dataset: Option<List>,
     /// Identifiers within the dataset.
-    #[param(example = "AFG45510")]
-    external_id: Option<String>,
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["AFG45510"]))]
+    pub external_id: Option<List>,
     /// Words that must all occur (case-insensitive) in the description, the place or a
-    /// perpetrator's name.
+    /// perpetrator's name; at most 32.
     #[param(example = "rockets")]
-    q: Option<String>,
+    pub q: Option<String>,
     /// Only incidents created or changed at or after this RFC 3339 timestamp.
-    #[param(example = "2026-11-24T00:00:00Z")]
-    updated_since: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-24T00:00:00Z")]
+    pub updated_since: Option<Timestamp>,
 }
 
 /// A validated filter.
@@ -132,12 +138,19 @@ pub struct Filter {
     pub updated_since: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, DeserializeFromStr)]
 pub struct BoundingBox {
     pub min_lon: f64,
     pub min_lat: f64,
     pub max_lon: f64,
     pub max_lat: f64,
+}
+
+/// A point given as `lat,lon`.
+#[derive(Debug, Clone, Copy, PartialEq, DeserializeFromStr)]
+pub struct Point {
+    pub lat: f64,
+    pub lon: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -149,48 +162,50 @@ pub struct Circle {
 
 const EARTH_RADIUS_KM: f64 = 6371.0088;
 
-impl Filter {
-    /// Reads and validates every filter parameter from `params`.
-    pub fn parse(params: &mut Params) -> AppResult<Filter> {
-        let from = params.take_parsed("from", |v| parse_day(v, Bound::First))?;
-        let to = params.take_parsed("to", |v| parse_day(v, Bound::Last))?;
+impl TryFrom<FilterParams> for Filter {
+    type Error = AppError;
+
+    /// Validates the parameters; named regions stay to be looked up
+    /// (`resolve_named_regions`).
+    fn try_from(params: FilterParams) -> AppResult<Filter> {
+        let from = params.from.map(PartialDate::first_day);
+        let to = params.to.map(PartialDate::last_day);
         if let (Some(from), Some(to)) = (from, to) {
             if from > to {
                 return Err(AppError::parameter(
-                    "to",
+                    param_name!(FilterParams, to),
                     format!("{to} is before from ({from})"),
                 ));
             }
         }
-        let near = parse_near(params)?;
-        let killed_min = params.take_parsed("killed_min", parse_count)?;
-        let killed_max = params.take_parsed("killed_max", parse_count)?;
-        let (region_countries, named_regions) = resolve_m49_regions(params.take_list("region")?);
+        let (region_countries, named_regions) = resolve_m49_regions(List::values(params.region));
         Ok(Filter {
             from,
             to,
-            countries: resolve_countries(params.take_list("country")?)?,
+            countries: resolve_countries(List::values(params.country))?,
             region_countries,
             named_regions,
-            source_regions: lower_list(params.take_list("source_region")?),
-            admin1: lower_list(params.take_list("admin1")?),
-            admin2: lower_list(params.take_list("admin2")?),
-            places: lower_list(params.take_list("place")?),
-            bbox: params.take_parsed("bbox", parse_bbox)?,
-            near,
-            event_types: lower_list(params.take_list("event_type")?),
-            sub_event_types: lower_list(params.take_list("sub_event_type")?),
-            perpetrators: lower_list(params.take_list("perpetrator")?),
-            claims: parse_claims(params.take_list("claim")?)?,
-            killed_min,
-            killed_max,
-            datasets: params.take_list("dataset")?,
-            external_ids: params.take_list("external_id")?,
-            words: parse_words(params.take("q"))?,
-            updated_since: params.take_parsed("updated_since", parse_timestamp)?,
+            source_regions: lower_list(params.source_region),
+            admin1: lower_list(params.admin1),
+            admin2: lower_list(params.admin2),
+            places: lower_list(params.place),
+            bbox: params.bbox,
+            near: circle(params.near, params.radius_km)?,
+            event_types: lower_list(params.event_type),
+            sub_event_types: lower_list(params.sub_event_type),
+            perpetrators: lower_list(params.perpetrator),
+            claims: parse_claims(List::values(params.claim))?,
+            killed_min: params.killed_min.map(count),
+            killed_max: params.killed_max.map(count),
+            datasets: List::values(params.dataset),
+            external_ids: List::values(params.external_id),
+            words: parse_words(params.q)?,
+            updated_since: params.updated_since.map(|t| t.0),
         })
     }
+}
 
+impl Filter {
     /// Looks up the named regions of `region` and adds their countries; a name that is neither
     /// a UN M49 region nor a named region is a 400 with the closest names.
     pub fn resolve_named_regions(&mut self, conn: &mut DbConnection) -> AppResult<()> {
@@ -207,7 +222,7 @@ impl Filter {
                 let suggestions =
                     country::suggest(name, country::m49_names().into_iter().chain(named));
                 return Err(AppError::InvalidParameter {
-                    parameter: "region".into(),
+                    parameter: param_name!(FilterParams, region).into(),
                     message: format!("unknown region {name:?}{}", did_you_mean(&suggestions)),
                     suggestions,
                 });
@@ -317,7 +332,7 @@ impl Filter {
         let claims: Vec<String> = self
             .claims
             .iter()
-            .map(crate::db::incidents::enum_text)
+            .map(|claim| claim.wire_name().to_string())
             .collect();
         match (names.is_empty(), claims.is_empty()) {
             (true, true) => query,
@@ -409,56 +424,65 @@ impl Circle {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Bound {
-    First,
-    Last,
+/// A day, month or year as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, DeserializeFromStr)]
+pub struct PartialDate {
+    first: NaiveDate,
+    last: NaiveDate,
 }
 
-/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a year or month means its first or last day.
-fn parse_day(text: &str, bound: Bound) -> Result<NaiveDate, String> {
-    let invalid = || format!("expected YYYY, YYYY-MM or YYYY-MM-DD, got {text:?}");
-    let parts: Vec<&str> = text.split('-').collect();
-    let number = |s: &str, len: usize| -> Result<u32, String> {
-        if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) {
-            s.parse().map_err(|_| invalid())
-        } else {
-            Err(invalid())
-        }
-    };
-    let year = number(parts[0], 4)? as i32;
-    let date = match (parts.len(), bound) {
-        (1, Bound::First) => NaiveDate::from_ymd_opt(year, 1, 1),
-        (1, Bound::Last) => NaiveDate::from_ymd_opt(year, 12, 31),
-        (2, bound) => {
-            let month = number(parts[1], 2)?;
-            let first = NaiveDate::from_ymd_opt(year, month, 1);
-            match bound {
-                Bound::First => first,
-                Bound::Last => first.and_then(|d| {
-                    d.checked_add_months(chrono::Months::new(1))
-                        .and_then(|next| next.pred_opt())
-                }),
+impl PartialDate {
+    pub fn first_day(self) -> NaiveDate {
+        self.first
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.last
+    }
+}
+
+impl FromStr for PartialDate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<PartialDate, String> {
+        let invalid = || format!("expected YYYY, YYYY-MM or YYYY-MM-DD, got {text:?}");
+        let parts: Vec<&str> = text.split('-').collect();
+        let number = |s: &str, len: usize| -> Result<u32, String> {
+            if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) {
+                s.parse().map_err(|_| invalid())
+            } else {
+                Err(invalid())
             }
+        };
+        let year = number(parts[0], 4)? as i32;
+        let (first, last) = match parts.len() {
+            1 => (
+                NaiveDate::from_ymd_opt(year, 1, 1),
+                NaiveDate::from_ymd_opt(year, 12, 31),
+            ),
+            2 => {
+                let first = NaiveDate::from_ymd_opt(year, number(parts[1], 2)?, 1);
+                let next = first.and_then(|d| d.checked_add_months(chrono::Months::new(1)));
+                (first, next.and_then(|next| next.pred_opt()))
+            }
+            3 => {
+                let day = NaiveDate::from_ymd_opt(year, number(parts[1], 2)?, number(parts[2], 2)?);
+                (day, day)
+            }
+            _ => (None, None),
+        };
+        match (first, last) {
+            (Some(first), Some(last)) if first.year() == year && last.year() == year => {
+                Ok(PartialDate { first, last })
+            }
+            _ => Err(invalid()),
         }
-        (3, _) => NaiveDate::from_ymd_opt(year, number(parts[1], 2)?, number(parts[2], 2)?),
-        _ => None,
-    };
-    date.filter(|d| d.year() == year).ok_or_else(invalid)
+    }
 }
 
-/// An RFC 3339 timestamp, as UTC.
-pub fn parse_timestamp(text: &str) -> Result<NaiveDateTime, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.naive_utc())
-        .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {text:?}"))
-}
-
-fn parse_count(text: &str) -> Result<i32, String> {
-    text.parse::<i32>()
-        .ok()
-        .filter(|n| *n >= 0)
-        .ok_or_else(|| format!("expected a non-negative integer, got {text:?}"))
+/// A casualty bound; beyond the largest figure stored, it is that figure.
+fn count(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
 }
 
 fn parse_numbers(text: &str, count: usize, shape: &str) -> Result<Vec<f64>, String> {
@@ -483,42 +507,57 @@ fn check_lat_lon(lat: f64, lon: f64) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_bbox(text: &str) -> Result<BoundingBox, String> {
-    let n = parse_numbers(text, 4, "minLon,minLat,maxLon,maxLat")?;
-    check_lat_lon(n[1], n[0])?;
-    check_lat_lon(n[3], n[2])?;
-    if n[1] > n[3] {
-        return Err(format!("minLat {} is above maxLat {}", n[1], n[3]));
+impl FromStr for BoundingBox {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<BoundingBox, String> {
+        let n = parse_numbers(text, 4, "minLon,minLat,maxLon,maxLat")?;
+        check_lat_lon(n[1], n[0])?;
+        check_lat_lon(n[3], n[2])?;
+        if n[1] > n[3] {
+            return Err(format!("minLat {} is above maxLat {}", n[1], n[3]));
+        }
+        Ok(BoundingBox {
+            min_lon: n[0],
+            min_lat: n[1],
+            max_lon: n[2],
+            max_lat: n[3],
+        })
     }
-    Ok(BoundingBox {
-        min_lon: n[0],
-        min_lat: n[1],
-        max_lon: n[2],
-        max_lat: n[3],
-    })
 }
 
-fn parse_near(params: &mut Params) -> AppResult<Option<Circle>> {
-    let centre = params.take_parsed("near", |text| {
+impl FromStr for Point {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Point, String> {
         let n = parse_numbers(text, 2, "lat,lon")?;
         check_lat_lon(n[0], n[1])?;
         // On the stored coordinates' grid, so the distance arithmetic cannot underflow.
-        Ok((snap_coordinate(n[0]), snap_coordinate(n[1])))
-    })?;
-    let radius_km = params.take_parsed("radius_km", |text| {
-        text.parse::<f64>()
-            .ok()
-            .filter(|r| r.is_finite() && *r > 0.0 && *r <= 20_000.0)
-            .ok_or_else(|| format!("expected kilometres in (0, 20000], got {text:?}"))
-    })?;
-    match (centre, radius_km) {
-        (Some((lat, lon)), radius) => Ok(Some(Circle {
+        Ok(Point {
+            lat: snap_coordinate(n[0]),
+            lon: snap_coordinate(n[1]),
+        })
+    }
+}
+
+/// The circle of `near` and `radius_km` (10 km by default).
+fn circle(near: Option<Point>, radius_km: Option<f64>) -> AppResult<Option<Circle>> {
+    if let Some(radius) = radius_km {
+        if !(radius.is_finite() && radius > 0.0 && radius <= 20_000.0) {
+            return Err(AppError::parameter(
+                param_name!(FilterParams, radius_km),
+                format!("expected kilometres in (0, 20000], got {radius}"),
+            ));
+        }
+    }
+    match (near, radius_km) {
+        (Some(Point { lat, lon }), radius) => Ok(Some(Circle {
             lat,
             lon,
             radius_km: radius.unwrap_or(10.0),
         })),
         (None, Some(_)) => Err(AppError::parameter(
-            "radius_km",
+            param_name!(FilterParams, radius_km),
             "radius_km needs near=lat,lon",
         )),
         (None, None) => Ok(None),
@@ -529,14 +568,8 @@ fn parse_claims(values: Vec<String>) -> AppResult<Vec<Claim>> {
     values
         .iter()
         .map(|v| {
-            crate::db::incidents::enum_parse::<Claim>(&v.to_lowercase()).ok_or_else(|| {
-                AppError::parameter(
-                    "claim",
-                    format!(
-                        "unknown claim {v:?}; expected claimed, denied, attributed or suspected"
-                    ),
-                )
-            })
+            Claim::from_wire(&v.to_lowercase())
+                .map_err(|message| AppError::parameter(param_name!(FilterParams, claim), message))
         })
         .collect()
 }
@@ -549,7 +582,7 @@ fn resolve_countries(values: Vec<String>) -> AppResult<Vec<String>> {
             None => {
                 let suggestions = country::suggest_country(value);
                 Err(AppError::InvalidParameter {
-                    parameter: "country".into(),
+                    parameter: param_name!(FilterParams, country).into(),
                     message: format!("unknown country {value:?}{}", did_you_mean(&suggestions)),
                     suggestions,
                 })
@@ -576,8 +609,11 @@ fn resolve_m49_regions(values: Vec<String>) -> (Option<Vec<String>>, Vec<String>
     (Some(codes), named)
 }
 
-fn lower_list(values: Vec<String>) -> Vec<String> {
-    values.into_iter().map(|v| v.to_lowercase()).collect()
+fn lower_list(list: Option<List>) -> Vec<String> {
+    List::values(list)
+        .into_iter()
+        .map(|v| v.to_lowercase())
+        .collect()
 }
 
 /// Most words `q` may hold: each is one more LIKE over the text.
@@ -589,7 +625,7 @@ fn parse_words(q: Option<String>) -> AppResult<Vec<String>> {
         .unwrap_or_default();
     if words.len() > MAX_WORDS {
         return Err(AppError::parameter(
-            "q",
+            param_name!(FilterParams, q),
             format!("at most {MAX_WORDS} words, got {}", words.len()),
         ));
     }
@@ -621,8 +657,18 @@ fn escape_like(word: &str) -> String {
 mod tests {
     use super::*;
 
+    #[derive(Clone, Copy)]
+    enum Bound {
+        First,
+        Last,
+    }
+
     fn day(text: &str, bound: Bound) -> Result<NaiveDate, String> {
-        parse_day(text, bound)
+        let date: PartialDate = text.parse()?;
+        Ok(match bound {
+            Bound::First => date.first_day(),
+            Bound::Last => date.last_day(),
+        })
     }
 
     #[test]

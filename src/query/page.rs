@@ -6,36 +6,36 @@ use base64::Engine;
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::filter::IncidentQuery;
-use super::params::Params;
 use crate::db::schema::incidents;
 use crate::db::sql::{sql, Sql};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::model::wire::WireName;
+use crate::param_name;
 
 /// Paging and ordering of `GET /v1/incidents`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `Page::parse` reads them
 pub struct PageParams {
     /// Order of the rows; ties are broken by id in the same direction. `-killed` puts
     /// incidents with unknown killed last.
     #[param(inline, example = "-occurred_on")]
-    sort: Option<Sort>,
-    /// Rows per page, 1 to 1000.
+    pub sort: Option<Sort>,
+    /// Rows per page, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000, example = 100)]
-    limit: Option<i64>,
+    pub limit: Option<u16>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub cursor: Option<String>,
     /// Also return `total`, the number of matching incidents.
     #[param(example = true)]
-    count: Option<bool>,
+    pub count: Option<bool>,
 }
 
 /// The orders the list can be sorted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub enum Sort {
     #[default]
     #[serde(rename = "-occurred_on")]
@@ -50,23 +50,9 @@ pub enum Sort {
     Id,
 }
 
+impl WireName for Sort {}
+
 impl Sort {
-    const ALL: [(&'static str, Sort); 5] = [
-        ("-occurred_on", Sort::NewestFirst),
-        ("occurred_on", Sort::OldestFirst),
-        ("-killed", Sort::MostKilledFirst),
-        ("killed", Sort::LeastKilledFirst),
-        ("id", Sort::Id),
-    ];
-
-    fn name(self) -> &'static str {
-        Sort::ALL
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("id")
-    }
-
     fn descending(self) -> bool {
         matches!(self, Sort::NewestFirst | Sort::MostKilledFirst)
     }
@@ -92,47 +78,33 @@ pub struct Page {
 /// The casualty sort key: unknown killed sorts as -1, below every known count.
 const KILLED_KEY: &str = "COALESCE(killed_best, -1)";
 
-impl Page {
-    pub fn parse(params: &mut Params) -> AppResult<Page> {
-        let sort = params
-            .take_parsed("sort", |text| {
-                Sort::ALL
-                    .iter()
-                    .find(|(name, _)| *name == text)
-                    .map(|(_, sort)| *sort)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = Sort::ALL.iter().map(|(n, _)| *n).collect();
-                        format!(
-                            "unknown sort {text:?}; expected one of {}",
-                            names.join(", ")
-                        )
-                    })
-            })?
-            .unwrap_or_default();
-        let limit = params
-            .take_parsed("limit", |text| {
-                text.parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| format!("expected an integer from 1 to 1000, got {text:?}"))
-            })?
-            .unwrap_or(100);
-        let cursor = params.take_parsed("cursor", |text| decode_cursor(text, sort))?;
-        let count = params
-            .take_parsed("count", |text| match text {
-                "true" | "1" => Ok(true),
-                "false" | "0" => Ok(false),
-                _ => Err(format!("expected true or false, got {text:?}")),
-            })?
-            .unwrap_or(false);
+impl TryFrom<PageParams> for Page {
+    type Error = AppError;
+
+    fn try_from(params: PageParams) -> AppResult<Page> {
+        let sort = params.sort.unwrap_or_default();
+        let limit = params.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(AppError::parameter(
+                param_name!(PageParams, limit),
+                format!("expected an integer from 1 to 1000, got {limit}"),
+            ));
+        }
+        let cursor = params
+            .cursor
+            .map(|text| decode_cursor(&text, sort))
+            .transpose()
+            .map_err(|message| AppError::parameter(param_name!(PageParams, cursor), message))?;
         Ok(Page {
             sort,
-            limit,
+            limit: i64::from(limit),
             cursor,
-            count,
+            count: params.count.unwrap_or(false),
         })
     }
+}
 
+impl Page {
     /// `query` ordered, started after the cursor, and limited to one row more than the page
     /// (the extra row tells whether there is a next page).
     pub fn apply(&self, query: IncidentQuery) -> IncidentQuery {
@@ -220,7 +192,7 @@ impl Page {
         let id = match cursor {
             Cursor::Date(_, id) | Cursor::Killed(_, id) | Cursor::Id(id) => id,
         };
-        URL_SAFE_NO_PAD.encode(format!("{}|{key}|{id}", self.sort.name()))
+        URL_SAFE_NO_PAD.encode(format!("{}|{key}|{id}", self.sort.wire_name()))
     }
 }
 
@@ -244,7 +216,7 @@ fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, String> {
     let (Some(name), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(invalid());
     };
-    if name != sort.name() {
+    if name != sort.wire_name() {
         return Err(invalid());
     }
     let id: i64 = id.parse().map_err(|_| invalid())?;

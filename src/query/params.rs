@@ -1,7 +1,16 @@
-//! The raw query string, taken apart once so every parameter is read by name exactly once and
-//! a parameter nobody reads (a typo such as `contry`) is an error, not a silent no-op.
+//! Query parameters. Each endpoint reads its parameters as typed structs (`Deserialize` +
+//! `IntoParams`): the struct's fields are the parameters' only names, serve as the OpenAPI
+//! document's, and name the parameter in every error. A parameter no struct declares (a typo
+//! such as `contry`) is an error with the closest names, not a silent no-op.
 
 use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::NaiveDateTime;
+use serde::de::DeserializeOwned;
+use serde_with::DeserializeFromStr;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::IntoParams;
 
 use crate::error::{AppError, AppResult};
 use crate::model::country::suggest;
@@ -12,35 +21,46 @@ pub const MAX_PARAMETERS: usize = 64;
 /// Most values a list parameter (`country=AF,IQ`, repeated or comma-separated) may carry.
 pub const MAX_LIST_VALUES: usize = 256;
 
-/// Query parameters not yet read.
+/// The name of field `$field` of parameter struct `$params`, for errors about a parameter
+/// found after parsing (a cross-parameter rule, a name looked up in the database). The
+/// compiler checks that the field exists.
+#[macro_export]
+macro_rules! param_name {
+    ($params:ty, $field:ident) => {{
+        let _field_exists = |params: &$params| {
+            let _ = &params.$field;
+        };
+        stringify!($field)
+    }};
+}
+
+/// A query string taken apart: each name once, repeated names joined with commas
+/// (`country=AF&country=IQ` means `country=AF,IQ`), values trimmed.
 #[derive(Debug, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
-    known: Vec<&'static str>,
+    known: Vec<String>,
 }
 
 impl Params {
-    /// Parses `a=1&b=2`. Repeated parameters are joined with commas (`country=AF&country=IQ`
-    /// means `country=AF,IQ`). A NUL character, which PostgreSQL cannot store or compare, is
-    /// refused in any name or value, whatever the backend.
+    /// Parses `a=1&b=2`. A NUL character, which PostgreSQL cannot store or compare, is refused
+    /// in any name or value, whatever the backend.
     pub fn parse(query: &str) -> AppResult<Params> {
-        let raw: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| {
-            AppError::parameter("query", format!("cannot read the query string: {e}"))
-        })?;
         let mut pairs: Vec<(String, String)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
-        for (name, value) in raw {
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             if name.contains('\0') || value.contains('\0') {
                 return Err(AppError::parameter(
                     name.trim_matches('\0'),
                     "must not contain the NUL character (U+0000)",
                 ));
             }
-            match index.get(&name) {
+            let value = value.trim();
+            match index.get(name.as_ref()) {
                 Some(&at) => {
                     let joined = &mut pairs[at].1;
                     joined.push(',');
-                    joined.push_str(&value);
+                    joined.push_str(value);
                 }
                 None if pairs.len() == MAX_PARAMETERS => {
                     return Err(AppError::parameter(
@@ -49,8 +69,8 @@ impl Params {
                     ));
                 }
                 None => {
-                    index.insert(name.clone(), pairs.len());
-                    pairs.push((name, value));
+                    index.insert(name.to_string(), pairs.len());
+                    pairs.push((name.into_owned(), value.to_string()));
                 }
             }
         }
@@ -60,49 +80,36 @@ impl Params {
         })
     }
 
-    /// The value of `name`, trimmed; empty values count as absent.
-    pub fn take(&mut self, name: &'static str) -> Option<String> {
-        self.take_given(name).filter(|value| !value.is_empty())
+    /// The parameters `T` declares, typed; an error names the parameter at fault.
+    pub fn read<T: DeserializeOwned + IntoParams>(&mut self) -> AppResult<T> {
+        let declared = T::into_params(|| Some(ParameterIn::Query));
+        self.known.extend(declared.into_iter().map(|p| p.name));
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&self.pairs)
+            .finish();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let message = error.inner().to_string();
+            let path = error.path().to_string();
+            let name = match message.strip_prefix("missing field `") {
+                Some(rest) => rest.split('`').next().unwrap_or_default().to_string(),
+                None => path,
+            };
+            AppError::parameter(&name, message)
+        })
     }
 
-    /// The value of `name`, trimmed, even when empty.
-    fn take_given(&mut self, name: &'static str) -> Option<String> {
-        self.known.push(name);
-        let index = self.pairs.iter().position(|(n, _)| n == name)?;
-        Some(self.pairs.remove(index).1.trim().to_string())
-    }
-
-    /// The comma-separated values of `name`, trimmed, without empty items; at most
-    /// `MAX_LIST_VALUES` of them.
-    pub fn take_list(&mut self, name: &'static str) -> AppResult<Vec<String>> {
-        let values = self.take(name).map(|v| split_list(&v)).unwrap_or_default();
-        if values.len() > MAX_LIST_VALUES {
-            return Err(AppError::parameter(
-                name,
-                format!("at most {MAX_LIST_VALUES} values, got {}", values.len()),
-            ));
-        }
-        Ok(values)
-    }
-
-    /// `name` parsed with `parse`, whose error message names what was wrong. A typed
-    /// parameter given empty (`from=`) is an error, not absent: it cannot mean anything.
-    pub fn take_parsed<T>(
-        &mut self,
-        name: &'static str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> AppResult<Option<T>> {
-        self.take_given(name)
-            .map(|v| parse(&v).map_err(|message| AppError::parameter(name, message)))
-            .transpose()
-    }
-
-    /// Fails on the first parameter that no one read.
+    /// Fails on the first parameter that no struct read declares.
     pub fn finish(self) -> AppResult<()> {
-        match self.pairs.into_iter().next() {
+        let unknown = self
+            .pairs
+            .into_iter()
+            .find(|(name, _)| !self.known.contains(name));
+        match unknown {
             None => Ok(()),
             Some((name, _)) => Err(AppError::InvalidParameter {
-                suggestions: suggest(&name, self.known.iter().map(|k| k.to_string())),
+                suggestions: suggest(&name, self.known.iter().cloned()),
                 message: format!("unknown parameter; known: {}", self.known.join(", ")),
                 parameter: name,
             }),
@@ -110,11 +117,48 @@ impl Params {
     }
 }
 
-pub fn split_list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .collect()
+/// A list parameter: comma-separated values, trimmed, without empty items, at most
+/// `MAX_LIST_VALUES`.
+#[derive(Debug, Clone, Default, PartialEq, DeserializeFromStr)]
+pub struct List(pub Vec<String>);
+
+impl FromStr for List {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<List, String> {
+        let values: Vec<String> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect();
+        if values.len() > MAX_LIST_VALUES {
+            return Err(format!(
+                "at most {MAX_LIST_VALUES} values, got {}",
+                values.len()
+            ));
+        }
+        Ok(List(values))
+    }
+}
+
+impl List {
+    /// The values of an optional list; none when absent.
+    pub fn values(list: Option<List>) -> Vec<String> {
+        list.map(|list| list.0).unwrap_or_default()
+    }
+}
+
+/// An RFC 3339 timestamp, as UTC.
+#[derive(Debug, Clone, Copy, PartialEq, DeserializeFromStr)]
+pub struct Timestamp(pub NaiveDateTime);
+
+impl FromStr for Timestamp {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Timestamp, String> {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| Timestamp(t.naive_utc()))
+            .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {text:?}"))
+    }
 }

@@ -6,9 +6,10 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::params::Params;
+use super::export::Format;
+use super::params::List;
 use super::Filter;
 use crate::db::schema::incidents;
 use crate::db::sql::text_in;
@@ -16,6 +17,42 @@ use crate::db::{Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::country;
 use crate::model::validate::did_you_mean;
+use crate::model::wire::{wire_names, WireName};
+use crate::param_name;
+
+/// Grouping and format of `GET /v1/stats`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// Up to three of `country`, `region`, `subregion`, `source_region`, `admin1`, `year`,
+    /// `month`, `event_type`, `perpetrator`, `dataset`. None: one row of totals.
+    #[param(value_type = Option<Vec<GroupKey>>, style = Form, explode = false, example = json!(["country", "month"]))]
+    pub group_by: Option<List>,
+    /// `json` (default) or `csv`; `Accept: text/csv` works too.
+    #[param(inline, example = "csv")]
+    pub format: Option<StatsFormat>,
+}
+
+/// The formats stats come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatsFormat {
+    #[default]
+    Json,
+    Csv,
+}
+
+impl TryFrom<Format> for StatsFormat {
+    type Error = Format;
+
+    fn try_from(format: Format) -> Result<StatsFormat, Format> {
+        match format {
+            Format::Json => Ok(StatsFormat::Json),
+            Format::Csv => Ok(StatsFormat::Csv),
+            other => Err(other),
+        }
+    }
+}
 
 /// What `group_by` may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -41,28 +78,9 @@ pub enum GroupKey {
     Dataset,
 }
 
+impl WireName for GroupKey {}
+
 impl GroupKey {
-    const ALL: [(&'static str, GroupKey); 10] = [
-        ("country", GroupKey::Country),
-        ("region", GroupKey::Region),
-        ("subregion", GroupKey::Subregion),
-        ("source_region", GroupKey::SourceRegion),
-        ("admin1", GroupKey::Admin1),
-        ("year", GroupKey::Year),
-        ("month", GroupKey::Month),
-        ("event_type", GroupKey::EventType),
-        ("perpetrator", GroupKey::Perpetrator),
-        ("dataset", GroupKey::Dataset),
-    ];
-
-    pub fn name(self) -> &'static str {
-        GroupKey::ALL
-            .iter()
-            .find(|(_, key)| *key == self)
-            .map(|(name, _)| *name)
-            .unwrap_or("country")
-    }
-
     /// The key's SQL over the filtered rows `i` of `source` (and their perpetrators `p`).
     /// Dates are ISO text on both backends (PostgreSQL sessions run with `DateStyle = ISO`).
     fn sql(self, source: Source) -> &'static str {
@@ -118,38 +136,35 @@ impl Source {
 /// At most this many `group_by` keys.
 const MAX_KEYS: usize = 3;
 
-/// Reads `group_by`: up to three distinct keys.
-pub fn parse_group_by(params: &mut Params) -> AppResult<Vec<GroupKey>> {
+/// The keys of `group_by`: up to three distinct ones.
+pub fn parse_group_by(group_by: Option<List>) -> AppResult<Vec<GroupKey>> {
+    let parameter = param_name!(StatsParams, group_by);
     let mut keys = Vec::new();
-    for name in params.take_list("group_by")? {
-        let key = GroupKey::ALL
-            .iter()
-            .find(|(known, _)| known.eq_ignore_ascii_case(&name))
-            .map(|(_, key)| *key)
-            .ok_or_else(|| {
-                let suggestions =
-                    country::suggest(&name, GroupKey::ALL.iter().map(|(n, _)| n.to_string()));
-                AppError::InvalidParameter {
-                    parameter: "group_by".into(),
-                    message: format!(
-                        "unknown key {name:?}{}; expected up to three of {}",
-                        did_you_mean(&suggestions),
-                        GroupKey::ALL.map(|(n, _)| n).join(", ")
-                    ),
-                    suggestions,
-                }
-            })?;
+    for name in List::values(group_by) {
+        let key = GroupKey::from_wire(&name.to_lowercase()).map_err(|_| {
+            let names = wire_names::<GroupKey>();
+            let suggestions = country::suggest(&name, names.iter().map(|n| n.to_string()));
+            AppError::InvalidParameter {
+                parameter: parameter.into(),
+                message: format!(
+                    "unknown key {name:?}{}; expected up to three of {}",
+                    did_you_mean(&suggestions),
+                    names.join(", ")
+                ),
+                suggestions,
+            }
+        })?;
         if keys.contains(&key) {
             return Err(AppError::parameter(
-                "group_by",
-                format!("{} is named twice", key.name()),
+                parameter,
+                format!("{} is named twice", key.wire_name()),
             ));
         }
         keys.push(key);
     }
     if keys.len() > MAX_KEYS {
         return Err(AppError::parameter(
-            "group_by",
+            parameter,
             format!("at most {MAX_KEYS} keys, got {}", keys.len()),
         ));
     }
@@ -269,7 +284,7 @@ pub fn stats(
         let order = |row: &StatsRow| -> Vec<(bool, Option<String>)> {
             keys.iter()
                 .map(|k| {
-                    let value = row.group.get(k.name()).cloned().flatten();
+                    let value = row.group.get(k.wire_name()).cloned().flatten();
                     (value.is_none(), value)
                 })
                 .collect()
@@ -355,7 +370,7 @@ fn to_stats_row(keys: &[GroupKey], row: StatsTuple) -> StatsRow {
     let group = keys
         .iter()
         .zip([k1, k2, k3])
-        .map(|(key, value)| (key.name().to_string(), value))
+        .map(|(key, value)| (key.wire_name().to_string(), value))
         .collect();
     StatsRow {
         group,
