@@ -17,9 +17,9 @@ use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult, Problem};
-use crate::model::incident::{Incident, NewIncident};
+use crate::model::incident::{Incident, IncidentBody};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
-use crate::query::export::{each_batch, Format, Writer};
+use crate::query::export::{self, Format};
 use crate::query::filter::FilterParams;
 use crate::query::page::{PageParams, Sort};
 use crate::query::params::Timestamp;
@@ -76,7 +76,7 @@ pub struct ExportParams {
                 (IncidentPage = "application/json"),
                 (String = "text/csv", example = "id,dataset,external_id,occurred_on,...\n1,manual,,2020-11-21,...\n"),
                 (Object = "application/geo+json", example = json!({"type": "FeatureCollection", "omitted_without_coordinates": 0, "features": [{"type": "Feature", "id": 1, "geometry": {"type": "Point", "coordinates": [69.17, 34.53]}, "properties": {"id": 1}}]})),
-                (NewIncident = "application/x-ndjson"),
+                (IncidentBody = "application/x-ndjson"),
             ),
             headers(("X-Omitted-Without-Coordinates" = i64, description = "GeoJSON only: matching incidents left out for lack of coordinates"))),
         (status = 400, description = "A parameter is invalid; the problem names it", body = Problem, content_type = "application/problem+json"),
@@ -169,34 +169,10 @@ async fn export(
     let (sender, receiver) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     let pool = state.pool.clone();
     spawn_long(move || {
-        let writer = Writer::new(format);
         let send = |bytes: Vec<u8>| sender.blocking_send(Ok(web::Bytes::from(bytes))).is_ok();
-        if !send(writer.header(omitted)) {
-            return;
-        }
-        let mut first = true;
-        let mut unreadable = None;
-        let outcome = each_batch(&pool, &filter, sort, |batch| {
-            match writer.batch(&batch, first) {
-                Ok(bytes) => {
-                    first = false;
-                    send(bytes)
-                }
-                Err(error) => {
-                    unreadable = Some(error);
-                    false
-                }
-            }
-        })
-        .and_then(|()| unreadable.map_or(Ok(()), |e| Err(e.into())));
-        match outcome {
-            Ok(()) => {
-                send(writer.footer());
-            }
-            Err(error) => {
-                tracing::error!(%error, "export stopped");
-                let _ = sender.blocking_send(Err(std::io::Error::other("export stopped")));
-            }
+        if let Err(error) = export::write_all(&pool, &filter, sort, format, omitted, send) {
+            tracing::error!(%error, "export stopped");
+            let _ = sender.blocking_send(Err(std::io::Error::other("export stopped")));
         }
     })?;
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
@@ -285,7 +261,7 @@ async fn get_incident(
 /// Create an incident. Needs an editor key.
 #[utoipa::path(
     tag = "incidents",
-    request_body(content = NewIncident, description = "The incident; `dataset` defaults to `manual`"),
+    request_body(content = IncidentBody, description = "The incident; `dataset` defaults to `manual`"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` names it", body = Incident,
@@ -307,14 +283,6 @@ async fn create_incident(
     let incident = state
         .run(move |conn| {
             write_transaction(conn, |conn| {
-                if let Some(external_id) = &valid.input.external_id {
-                    if store::find_id(conn, &valid.dataset, external_id)?.is_some() {
-                        return Err(AppError::Conflict(format!(
-                            "dataset {:?} already has an incident with external_id {external_id:?}",
-                            valid.dataset
-                        )));
-                    }
-                }
                 let id = store::insert(conn, &valid)?;
                 find(conn, id)
             })
@@ -369,16 +337,6 @@ async fn patch_incident(
                 let current = find(conn, id)?;
                 check_version(&current, expected.as_deref())?;
                 let valid = validated(patched(&current, &patch)?)?;
-                let taken = match &valid.input.external_id {
-                    Some(external_id) => store::find_id(conn, &valid.dataset, external_id)?
-                        .filter(|other| *other != id),
-                    None => None,
-                };
-                if taken.is_some() {
-                    return Err(AppError::Conflict(
-                        "another incident has this dataset and external_id".into(),
-                    ));
-                }
                 store::replace(conn, id, current.version, &valid)?.ok_or(
                     AppError::PreconditionFailed {
                         current: current.version + 1,
@@ -436,14 +394,14 @@ fn find(conn: &mut DbConnection, id: i64) -> AppResult<Incident> {
     store::find(conn, id)?.ok_or_else(|| AppError::NotFound(format!("incident {id}")))
 }
 
-fn validated(input: NewIncident) -> AppResult<ValidIncident> {
+fn validated(input: IncidentBody) -> AppResult<ValidIncident> {
     validate(input, DEFAULT_DATASET).map_err(AppError::InvalidBody)
 }
 
 /// `current` with the merge patch applied, read back as input.
-fn patched(current: &Incident, patch: &Value) -> AppResult<NewIncident> {
+fn patched(current: &Incident, patch: &Value) -> AppResult<IncidentBody> {
     let mut document =
-        serde_json::to_value(current.to_input()).map_err(|e| AppError::Internal(e.to_string()))?;
+        serde_json::to_value(&current.body).map_err(|e| AppError::Internal(e.to_string()))?;
     let location = patch.get("location");
     // A new country name must not be overridden by the code of the old country.
     if location.is_some_and(|l| l.get("country").is_some() && l.get("country_code").is_none()) {

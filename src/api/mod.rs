@@ -17,7 +17,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::Config;
 use crate::db::{DbConnection, DbPool};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
+use crate::model::json::from_json;
 use crate::query::export::Format;
 
 /// What every handler shares.
@@ -164,18 +165,9 @@ fn methods_of(path: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Parses a JSON body; every problem names the JSON path of its field.
+/// Parses a JSON body; a problem names the JSON path of its field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        AppError::InvalidBody(vec![FieldError::new(field, e.into_inner().to_string())])
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| AppError::field("", e.to_string()))?;
-    Ok(value)
+    from_json(body).map_err(|error| AppError::InvalidBody(vec![error]))
 }
 
 /// The response format: `given` (the `format` parameter), else the first of `Accept`'s media

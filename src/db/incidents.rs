@@ -7,14 +7,11 @@ use std::fmt::Write as _;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
 use super::{on_backend, DbConnection};
-use crate::model::incident::{
-    Casualties, DatePrecision, GeoPrecision, Incident, Location, Perpetrator, Source,
-};
+use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident};
 use crate::model::validate::ValidIncident;
 
 /// An incident as read: the columns that page and serve it. `document` is the incident's JSON
@@ -66,8 +63,14 @@ impl StoredIncident {
 
     /// The incident as a value.
     pub fn incident(&self) -> QueryResult<Incident> {
-        serde_json::from_str(&self.json())
-            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+        Ok(Incident {
+            id: self.id,
+            body: serde_json::from_str(&self.document)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
     }
 }
 
@@ -98,56 +101,9 @@ fn write_utc(out: &mut String, time: NaiveDateTime) {
     out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
 }
 
-/// What `document` holds: the fields of `Incident` between `id` and `version`, in its order.
-#[derive(Serialize)]
-struct Document<'a> {
-    dataset: &'a str,
-    external_id: Option<&'a str>,
-    occurred_on: NaiveDate,
-    occurred_until: Option<NaiveDate>,
-    date_precision: DatePrecision,
-    event_type: Option<&'a str>,
-    sub_event_type: Option<&'a str>,
-    description: Option<&'a str>,
-    location: Location,
-    casualties: Casualties,
-    perpetrators: &'a [Perpetrator],
-    sources: &'a [Source],
-    attributes: &'a Map<String, Value>,
-}
-
+/// The served JSON of `valid`'s body: what `document` holds.
 fn document(valid: &ValidIncident) -> String {
-    let input = &valid.input;
-    let given = &input.location;
-    let location = Location {
-        country_code: given.country_code.clone(),
-        country: given.country.clone(),
-        region: valid.region.clone(),
-        subregion: valid.subregion.clone(),
-        source_region: given.source_region.clone(),
-        admin1: given.admin1.clone(),
-        admin2: given.admin2.clone(),
-        place: given.place.clone(),
-        latitude: given.latitude,
-        longitude: given.longitude,
-        geo_precision: given.geo_precision,
-    };
-    let document = Document {
-        dataset: &valid.dataset,
-        external_id: input.external_id.as_deref(),
-        occurred_on: input.occurred_on,
-        occurred_until: input.occurred_until,
-        date_precision: input.date_precision,
-        event_type: input.event_type.as_deref(),
-        sub_event_type: input.sub_event_type.as_deref(),
-        description: input.description.as_deref(),
-        location,
-        casualties: input.casualties,
-        perpetrators: &input.perpetrators,
-        sources: &input.sources,
-        attributes: &input.attributes,
-    };
-    serde_json::to_string(&document).expect("an incident serialises")
+    serde_json::to_string(valid.body()).expect("an incident serialises")
 }
 
 /// The stored columns of an incident, as written.
@@ -184,11 +140,11 @@ struct IncidentValues<'a> {
 
 impl<'a> IncidentValues<'a> {
     fn of(valid: &'a ValidIncident) -> Self {
-        let input = &valid.input;
+        let input = valid.body();
         let location = &input.location;
         let Casualties { killed, injured } = input.casualties;
         IncidentValues {
-            dataset: &valid.dataset,
+            dataset: valid.dataset(),
             external_id: input.external_id.as_deref(),
             occurred_on: input.occurred_on,
             occurred_until: input.occurred_until,
@@ -197,8 +153,8 @@ impl<'a> IncidentValues<'a> {
             sub_event_type: input.sub_event_type.as_deref(),
             country_code: location.country_code.as_deref(),
             country: location.country.as_deref(),
-            region: valid.region.as_deref(),
-            subregion: valid.subregion.as_deref(),
+            region: location.region.as_deref(),
+            subregion: location.subregion.as_deref(),
             source_region: location.source_region.as_deref(),
             admin1: location.admin1.as_deref(),
             admin2: location.admin2.as_deref(),
@@ -220,7 +176,7 @@ impl<'a> IncidentValues<'a> {
 
 /// What `q` searches: description, place and perpetrator names, lower-cased once on write.
 fn search_text(valid: &ValidIncident) -> String {
-    let input = &valid.input;
+    let input = valid.body();
     let mut parts: Vec<&str> = Vec::new();
     parts.extend(input.description.as_deref());
     parts.extend(input.location.place.as_deref());
@@ -239,9 +195,9 @@ pub fn insert_many(conn: &mut DbConnection, valid: &[&ValidIncident]) -> QueryRe
     let now = now();
     let mut ids = Vec::with_capacity(valid.len());
     for chunk in valid.chunks(INCIDENTS_PER_STATEMENT) {
-        let rows: Vec<NewIncidentRow> = chunk
+        let rows: Vec<IncidentBodyRow> = chunk
             .iter()
-            .map(|valid| NewIncidentRow {
+            .map(|valid| IncidentBodyRow {
                 values: IncidentValues::of(valid),
                 version: 1,
                 created_at: now,
@@ -269,7 +225,7 @@ const CHILDREN_PER_STATEMENT: usize = 200;
 
 #[derive(Insertable)]
 #[diesel(table_name = incidents)]
-struct NewIncidentRow<'a> {
+struct IncidentBodyRow<'a> {
     #[diesel(embed)]
     values: IncidentValues<'a>,
     version: i32,
@@ -348,7 +304,7 @@ fn write_perpetrators(
         .iter()
         .flat_map(|&(id, valid)| {
             valid
-                .input
+                .body()
                 .perpetrators
                 .iter()
                 .enumerate()
@@ -404,8 +360,8 @@ pub fn find_by_keys(
         .map(StoredIncident::incident)
         .filter(|found| match found {
             Ok(incident) => wanted.contains(&(
-                incident.dataset.as_str(),
-                incident.external_id.as_deref().unwrap_or(""),
+                incident.body.dataset.as_deref().unwrap_or_default(),
+                incident.body.external_id.as_deref().unwrap_or_default(),
             )),
             Err(_) => true,
         })
@@ -468,7 +424,7 @@ mod tests {
             .unwrap();
         let stored = StoredIncident {
             id: 7,
-            occurred_on: valid.input.occurred_on,
+            occurred_on: valid.body().occurred_on,
             killed_best: Some(8),
             latitude: Some(34.53),
             longitude: Some(69.17),
@@ -479,8 +435,8 @@ mod tests {
         };
         let incident = stored.incident().unwrap();
         assert_eq!(incident.id, 7);
-        assert_eq!(incident.location.region.as_deref(), Some("Asia"));
-        assert_eq!(incident.perpetrators, valid.input.perpetrators);
+        assert_eq!(incident.body.location.region.as_deref(), Some("Asia"));
+        assert_eq!(incident.body.perpetrators, valid.body().perpetrators);
         assert_eq!(serde_json::to_string(&incident).unwrap(), stored.json());
     }
 }

@@ -10,7 +10,7 @@ use std::io::Read;
 use super::csv_rows::{self, Fields, Layout};
 use super::{Row, RowError};
 use crate::model::incident::{
-    Bounds, Casualties, Claim, DatePrecision, GeoPrecision, NewIncident, NewLocation, Source,
+    Bounds, Casualties, Claim, DatePrecision, GeoPrecision, IncidentBody, Location, Source,
 };
 
 static LAYOUT: Layout = Layout {
@@ -57,8 +57,8 @@ pub fn rows<R: Read>(input: R) -> impl Iterator<Item = Row> {
     csv_rows::rows(input, &LAYOUT, parse)
 }
 
-fn parse(f: &Fields) -> Result<NewIncident, RowError> {
-    Ok(NewIncident {
+fn parse(f: &Fields) -> Result<IncidentBody, RowError> {
+    Ok(IncidentBody {
         dataset: None,
         external_id: f.text("event_id_cnty"),
         occurred_on: f.required_date("event_date", DATE_FORMATS)?,
@@ -93,8 +93,8 @@ fn parse(f: &Fields) -> Result<NewIncident, RowError> {
     })
 }
 
-fn location(f: &Fields) -> Result<NewLocation, RowError> {
-    Ok(NewLocation {
+fn location(f: &Fields) -> Result<Location, RowError> {
+    Ok(Location {
         country_code: f.text("iso3"),
         country: f.text("country"),
         source_region: f.text("region"),
@@ -104,6 +104,7 @@ fn location(f: &Fields) -> Result<NewLocation, RowError> {
         latitude: f.coordinate("latitude", 90.0)?,
         longitude: f.coordinate("longitude", 180.0)?,
         geo_precision: f.code("geo_precision", GEO_PRECISION)?,
+        ..Location::default()
     })
 }
 

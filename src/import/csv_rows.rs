@@ -13,7 +13,7 @@ use csv::StringRecord;
 use serde_json::{Map, Value};
 
 use super::{Row, RowError};
-use crate::model::incident::{Claim, NewIncident, Perpetrator};
+use crate::model::incident::{Claim, IncidentBody, Perpetrator};
 
 /// The columns a format maps into typed fields: `required` ones must be in the header,
 /// `optional` ones read as blank when absent. Every other column goes to `attributes`.
@@ -23,7 +23,7 @@ pub(super) struct Layout {
 }
 
 /// Turns one record into an incident.
-pub(super) type Parse = fn(&Fields) -> Result<NewIncident, RowError>;
+pub(super) type Parse = fn(&Fields) -> Result<IncidentBody, RowError>;
 
 /// Reads `input` as CSV with a header line, one record at a time.
 pub(super) fn rows<R: Read>(
@@ -361,9 +361,9 @@ mod tests {
         optional: &["code"],
     };
 
-    fn first_incident(f: &Fields) -> Result<NewIncident, RowError> {
+    fn first_incident(f: &Fields) -> Result<IncidentBody, RowError> {
         let occurred_on = f.required_date("when", &["%Y-%m-%d"])?;
-        let mut incident: NewIncident = serde_json::from_value(serde_json::json!({
+        let mut incident: IncidentBody = serde_json::from_value(serde_json::json!({
             "occurred_on": occurred_on, "location": {}
         }))
         .expect("minimal incident");
@@ -463,12 +463,12 @@ pub(super) mod testing {
     use chrono::NaiveDate;
 
     use super::super::Row;
-    use crate::model::incident::NewIncident;
+    use crate::model::incident::IncidentBody;
 
     /// A row's line, or its error as (line, field, message).
     pub type Outcome = Result<u64, (u64, String, String)>;
 
-    pub fn ok(row: &Row) -> &NewIncident {
+    pub fn ok(row: &Row) -> &IncidentBody {
         &row.as_ref().expect("valid row").1
     }
 
@@ -491,14 +491,14 @@ pub(super) mod testing {
 
     /// The 200 rows of dev sample `name` in ../shared/datasets as `read` reads them, all valid
     /// and ending on line 201; `None` when ../shared is not beside the repo.
-    pub fn dev_sample(name: &str, read: impl Fn(&str) -> Vec<Row>) -> Option<Vec<NewIncident>> {
+    pub fn dev_sample(name: &str, read: impl Fn(&str) -> Vec<Row>) -> Option<Vec<IncidentBody>> {
         let path = format!("{}/../shared/datasets/{name}", env!("CARGO_MANIFEST_DIR"));
         if !std::path::Path::new(&path).exists() {
             return None;
         }
         let rows = read(&path);
         assert_eq!(rows.last().map(|r| r.as_ref().expect("valid").0), Some(201));
-        let incidents: Vec<NewIncident> = rows
+        let incidents: Vec<IncidentBody> = rows
             .into_iter()
             .map(|row| row.expect("valid row").1)
             .collect();

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use super::csv_rows::{self, Fields, Layout};
 use super::{Row, RowError};
 use crate::model::incident::{
-    Bounds, Casualties, Claim, DatePrecision, GeoPrecision, NewIncident, NewLocation, Perpetrator,
+    Bounds, Casualties, Claim, DatePrecision, GeoPrecision, IncidentBody, Location, Perpetrator,
     Source,
 };
 
@@ -70,9 +70,9 @@ pub fn rows<R: Read>(input: R) -> impl Iterator<Item = Row> {
     csv_rows::rows(input, &LAYOUT, parse)
 }
 
-fn parse(f: &Fields) -> Result<NewIncident, RowError> {
+fn parse(f: &Fields) -> Result<IncidentBody, RowError> {
     let (occurred_on, date_precision) = date(f)?;
-    Ok(NewIncident {
+    Ok(IncidentBody {
         dataset: None,
         external_id: f.text("eventid"),
         occurred_on,
@@ -142,8 +142,8 @@ fn known(f: &Fields, column: &str) -> Option<String> {
     f.text(column).filter(|text| text.trim() != UNKNOWN)
 }
 
-fn location(f: &Fields) -> Result<NewLocation, RowError> {
-    Ok(NewLocation {
+fn location(f: &Fields) -> Result<Location, RowError> {
+    Ok(Location {
         country_code: None,
         country: f.text("country_txt"),
         source_region: f.text("region_txt"),
@@ -153,6 +153,7 @@ fn location(f: &Fields) -> Result<NewLocation, RowError> {
         latitude: f.coordinate("latitude", 90.0)?,
         longitude: f.coordinate("longitude", 180.0)?,
         geo_precision: f.code("specificity", SPECIFICITY)?,
+        ..Location::default()
     })
 }
 

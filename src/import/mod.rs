@@ -1,5 +1,5 @@
 //! Importers: one module per source format, each a streaming reader that turns the file into
-//! the one `NewIncident` type, row by row, in constant memory.
+//! the one `IncidentBody` type, row by row, in constant memory.
 
 pub mod acled;
 pub mod gtd;
@@ -14,7 +14,7 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::model::incident::NewIncident;
+use crate::model::incident::IncidentBody;
 
 /// A problem with one row of an import file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -30,7 +30,7 @@ pub struct RowError {
 }
 
 /// One parsed row: the line it starts on and the incident, or why it could not be read.
-pub type Row = Result<(u64, NewIncident), RowError>;
+pub type Row = Result<(u64, IncidentBody), RowError>;
 
 /// The import formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]

@@ -1,10 +1,10 @@
-//! NDJSON: one `NewIncident` JSON object a line, the same shape as `POST /v1/incidents`.
+//! NDJSON: one `IncidentBody` JSON object a line, the same shape as `POST /v1/incidents`.
 //! Blank lines are skipped; a problem names the JSON path of the field at fault.
 
 use std::io::{self, BufRead, BufReader, Read};
 
 use super::{Row, RowError};
-use crate::model::incident::NewIncident;
+use crate::model::json::from_json;
 
 /// The incidents of an NDJSON file, one per non-blank line.
 pub fn rows<R: Read>(input: R) -> impl Iterator<Item = Row> {
@@ -96,26 +96,9 @@ impl<R> NdjsonRows<R> {
 }
 
 fn parse(text: &str, line: u64) -> Row {
-    let mut json = serde_json::Deserializer::from_str(text);
-    let incident: NewIncident = serde_path_to_error::deserialize(&mut json)
-        .map_err(|error| error_at(line, &field(&error), error.inner()))?;
-    json.end().map_err(|error| error_at(line, "", error))?;
-    Ok((line, incident))
-}
-
-/// The JSON path of the field at fault; serde reports a missing field at its parent's path.
-fn field(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
-    let path = error.path().to_string();
-    let parent = if path == "." { "" } else { &path };
-    let message = error.inner().to_string();
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    match missing {
-        Some(name) if parent.is_empty() => name.to_string(),
-        Some(name) => format!("{parent}.{name}"),
-        None => parent.to_string(),
-    }
+    from_json(text.as_bytes())
+        .map(|incident| (line, incident))
+        .map_err(|error| error_at(line, &error.field, error.message))
 }
 
 fn error_at(line: u64, field: &str, message: impl std::fmt::Display) -> RowError {
@@ -133,7 +116,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::model::incident::{Bounds, Claim};
+    use crate::model::incident::{Bounds, Claim, IncidentBody};
 
     fn read(path: &str) -> Vec<Row> {
         rows(File::open(path).expect("fixture")).collect()
@@ -145,7 +128,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/ndjson_sample.ndjson"
         ));
-        let rows: Vec<(u64, NewIncident)> = rows.into_iter().map(|r| r.expect("valid")).collect();
+        let rows: Vec<(u64, IncidentBody)> = rows.into_iter().map(|r| r.expect("valid")).collect();
         let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
         assert_eq!(lines, vec![1, 2, 4, 6]);
         let (_, first) = &rows[0];

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use super::csv_rows::{self, Fields, Layout};
 use super::{Row, RowError};
 use crate::model::incident::{
-    Bounds, Casualties, Claim, DatePrecision, GeoPrecision, NewIncident, NewLocation, Source,
+    Bounds, Casualties, Claim, DatePrecision, GeoPrecision, IncidentBody, Location, Source,
 };
 
 static LAYOUT: Layout = Layout {
@@ -79,11 +79,11 @@ pub fn rows<R: Read>(input: R) -> impl Iterator<Item = Row> {
     csv_rows::rows(input, &LAYOUT, parse)
 }
 
-fn parse(f: &Fields) -> Result<NewIncident, RowError> {
+fn parse(f: &Fields) -> Result<IncidentBody, RowError> {
     let (occurred_on, occurred_until) = span(f)?;
     let side_b = f.raw("side_b");
     let side_b = (side_b.trim() != "Civilians").then_some(side_b);
-    Ok(NewIncident {
+    Ok(IncidentBody {
         dataset: None,
         external_id: f.text("id"),
         occurred_on,
@@ -125,8 +125,8 @@ fn span(f: &Fields) -> Result<(NaiveDate, Option<NaiveDate>), RowError> {
     }
 }
 
-fn location(f: &Fields) -> Result<NewLocation, RowError> {
-    Ok(NewLocation {
+fn location(f: &Fields) -> Result<Location, RowError> {
+    Ok(Location {
         country_code: None,
         country: f.text("country"),
         source_region: f.text("region"),
@@ -136,6 +136,7 @@ fn location(f: &Fields) -> Result<NewLocation, RowError> {
         latitude: f.coordinate("latitude", 90.0)?,
         longitude: f.coordinate("longitude", 180.0)?,
         geo_precision: f.code("where_prec", WHERE_PRECISION)?,
+        ..Location::default()
     })
 }
 

@@ -14,7 +14,7 @@ use super::{Format, Row, RowError};
 use crate::db::incidents as store;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::model::incident::NewIncident;
+use crate::model::incident::IncidentBody;
 use crate::model::validate::{validate, ValidIncident};
 
 /// Rows looked up and written together.
@@ -275,19 +275,19 @@ fn write_batch(
 ) -> AppResult<()> {
     let keys: Vec<(String, String)> = batch
         .iter()
-        .filter_map(|(_, v)| Some((v.dataset.clone(), v.input.external_id.clone()?)))
+        .filter_map(|(_, v)| Some((v.dataset().to_string(), v.body().external_id.clone()?)))
         .collect();
     let mut stored: Stored = store::find_by_keys(conn, &keys)?
         .into_iter()
         .map(|incident| {
             let key = (
-                incident.dataset.clone(),
-                incident.external_id.clone().unwrap_or_default(),
+                incident.body.dataset.clone().unwrap_or_default(),
+                incident.body.external_id.clone().unwrap_or_default(),
             );
             let row = StoredRow {
                 id: incident.id,
                 version: incident.version,
-                input: Some(incident.to_input()),
+                body: Some(incident.body),
             };
             (key, row)
         })
@@ -296,10 +296,10 @@ fn write_batch(
     let mut pending_keys: HashSet<(String, String)> = HashSet::new();
     for (_, valid) in batch {
         let key = valid
-            .input
+            .body()
             .external_id
             .clone()
-            .map(|id| (valid.dataset.clone(), id));
+            .map(|id| (valid.dataset().to_string(), id));
         if let Some(key) = &key {
             if !pending_keys.insert(key.clone()) {
                 // The file repeats a key: write what came before, so this row replaces it.
@@ -309,7 +309,7 @@ fn write_batch(
             }
         }
         match key.as_ref().and_then(|k| stored.get(k)) {
-            Some(row) if row.input.as_ref() == Some(&valid.input) => report.unchanged += 1,
+            Some(row) if row.body.as_ref() == Some(valid.body()) => report.unchanged += 1,
             Some(&StoredRow { id, version, .. }) => {
                 let version = store::replace(conn, id, version, &valid)?.ok_or_else(|| {
                     AppError::Conflict(format!("incident {id} changed during the import"))
@@ -334,7 +334,9 @@ fn insert_pending(
     let ids = store::insert_many(conn, &rows)?;
     report.inserted += ids.len() as u64;
     for (valid, id) in pending.drain(..).zip(ids) {
-        let key = valid.input.external_id.map(|id| (valid.dataset, id));
+        let body = valid.into_body();
+        let key = body.external_id.zip(body.dataset);
+        let key = key.map(|(id, dataset)| (dataset, id));
         remember(stored, key, id, 1);
     }
     Ok(())
@@ -347,7 +349,7 @@ struct StoredRow {
     id: i64,
     version: i32,
     /// The stored content, to tell unchanged rows; `None` for rows written by this batch.
-    input: Option<NewIncident>,
+    body: Option<IncidentBody>,
 }
 
 /// Records a row written in this batch, so a later row with the same key replaces it.
@@ -358,7 +360,7 @@ fn remember(stored: &mut Stored, key: Option<(String, String)>, id: i64, version
             StoredRow {
                 id,
                 version,
-                input: None,
+                body: None,
             },
         );
     }

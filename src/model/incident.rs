@@ -1,4 +1,5 @@
-//! The incident resource: what clients send (`NewIncident`) and what they get back (`Incident`).
+//! The incident resource: its content (`IncidentBody`), sent by clients and importers and
+//! stored as it is served, and the stored `Incident` around it.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -98,7 +99,6 @@ impl WireName for Claim {}
 
 /// A casualty count as low / best / high estimates. `null` means unknown, never 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Bounds {
     #[schema(example = 8, minimum = 0)]
     pub low: Option<i32>,
@@ -110,7 +110,6 @@ pub struct Bounds {
 
 /// Killed and injured, each as low / best / high.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Casualties {
     #[serde(default)]
     pub killed: Bounds,
@@ -120,7 +119,6 @@ pub struct Casualties {
 
 /// A group named in connection with the incident, with its claim status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Perpetrator {
     #[schema(example = "Islamic State")]
     pub name: String,
@@ -130,7 +128,6 @@ pub struct Perpetrator {
 /// An article or report that documents the incident. Identical sources are shared between
 /// incidents (matched by URL, or by title, publisher and date when there is no URL).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Source {
     #[schema(example = json!(null))]
     pub url: Option<String>,
@@ -146,17 +143,24 @@ pub struct Source {
     pub excerpt: Option<String>,
 }
 
-/// Where the incident happened, as given by the client.
+/// Where the incident happened. The UN M49 `region` and `subregion` are derived from the
+/// country: what a client sends there is ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewLocation {
-    /// ISO 3166-1 alpha-2 or alpha-3 code. Either this or `country` is needed.
-    #[schema(example = "AF")]
+pub struct Location {
+    /// ISO 3166-1 alpha-2 or alpha-3 code on input, alpha-3 as stored (null for names without
+    /// a code, such as historical states). Either this or `country` is needed.
+    #[schema(example = "AFG")]
     pub country_code: Option<String>,
     /// Country name; resolved to an ISO code when one applies, kept verbatim otherwise
     /// (historical names such as "West Germany (FRG)").
     #[schema(example = "Afghanistan")]
     pub country: Option<String>,
+    /// UN M49 region, from the country.
+    #[schema(example = "Asia", read_only)]
+    pub region: Option<String>,
+    /// UN M49 sub-region, from the country.
+    #[schema(example = "Southern Asia", read_only)]
+    pub subregion: Option<String>,
     /// The region label of the source dataset, kept verbatim.
     #[schema(example = json!(null))]
     pub source_region: Option<String>,
@@ -173,11 +177,11 @@ pub struct NewLocation {
     pub geo_precision: Option<GeoPrecision>,
 }
 
-/// An incident as clients create it (POST, NDJSON import), and as every importer produces it.
+/// An incident's content: what clients send (POST, NDJSON import), what every importer
+/// produces, and what is stored and served between the incident's `id` and `version`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 #[schema(example = json!(crate::model::example::kabul_input()))]
-pub struct NewIncident {
+pub struct IncidentBody {
     /// The dataset the row belongs to; `manual` when omitted.
     #[schema(example = "manual")]
     pub dataset: Option<String>,
@@ -198,7 +202,7 @@ pub struct NewIncident {
     pub sub_event_type: Option<String>,
     #[schema(example = "23 rockets hit central Kabul near a university and a shopping area.")]
     pub description: Option<String>,
-    pub location: NewLocation,
+    pub location: Location,
     #[serde(default)]
     pub casualties: Casualties,
     #[serde(default)]
@@ -211,59 +215,14 @@ pub struct NewIncident {
     pub attributes: Map<String, Value>,
 }
 
-/// Where the incident happened, with the UN M49 region derived from the country.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Location {
-    /// ISO 3166-1 alpha-3, or null for names without a code (historical states).
-    #[schema(example = "AFG")]
-    pub country_code: Option<String>,
-    #[schema(example = "Afghanistan")]
-    pub country: Option<String>,
-    /// UN M49 region.
-    #[schema(example = "Asia")]
-    pub region: Option<String>,
-    /// UN M49 sub-region.
-    #[schema(example = "Southern Asia")]
-    pub subregion: Option<String>,
-    /// The source dataset's own region label.
-    #[schema(example = json!(null))]
-    pub source_region: Option<String>,
-    #[schema(example = "Kabul")]
-    pub admin1: Option<String>,
-    #[schema(example = json!(null))]
-    pub admin2: Option<String>,
-    #[schema(example = "Kabul")]
-    pub place: Option<String>,
-    #[schema(example = 34.53)]
-    pub latitude: Option<f64>,
-    #[schema(example = 69.17)]
-    pub longitude: Option<f64>,
-    pub geo_precision: Option<GeoPrecision>,
-}
-
-/// A stored incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// A stored incident: its body with its identity and history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!(crate::model::example::kabul_stored()))]
 pub struct Incident {
     #[schema(example = 1042)]
     pub id: i64,
-    #[schema(example = "manual")]
-    pub dataset: String,
-    pub external_id: Option<String>,
-    #[schema(value_type = String, format = Date)]
-    pub occurred_on: NaiveDate,
-    #[schema(value_type = Option<String>, format = Date)]
-    pub occurred_until: Option<NaiveDate>,
-    pub date_precision: DatePrecision,
-    pub event_type: Option<String>,
-    pub sub_event_type: Option<String>,
-    pub description: Option<String>,
-    pub location: Location,
-    pub casualties: Casualties,
-    pub perpetrators: Vec<Perpetrator>,
-    pub sources: Vec<Source>,
-    #[schema(value_type = Object)]
-    pub attributes: Map<String, Value>,
+    #[serde(flatten)]
+    pub body: IncidentBody,
     /// Increments on every change; also the `ETag`.
     #[schema(example = 1)]
     pub version: i32,
@@ -273,37 +232,6 @@ pub struct Incident {
     #[serde(with = "utc_timestamp")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
-}
-
-impl Incident {
-    /// The input shape of this incident: what a client would send to recreate it.
-    pub fn to_input(&self) -> NewIncident {
-        NewIncident {
-            dataset: Some(self.dataset.clone()),
-            external_id: self.external_id.clone(),
-            occurred_on: self.occurred_on,
-            occurred_until: self.occurred_until,
-            date_precision: self.date_precision,
-            event_type: self.event_type.clone(),
-            sub_event_type: self.sub_event_type.clone(),
-            description: self.description.clone(),
-            location: NewLocation {
-                country_code: self.location.country_code.clone(),
-                country: self.location.country.clone(),
-                source_region: self.location.source_region.clone(),
-                admin1: self.location.admin1.clone(),
-                admin2: self.location.admin2.clone(),
-                place: self.location.place.clone(),
-                latitude: self.location.latitude,
-                longitude: self.location.longitude,
-                geo_precision: self.location.geo_precision,
-            },
-            casualties: self.casualties,
-            perpetrators: self.perpetrators.clone(),
-            sources: self.sources.clone(),
-            attributes: self.attributes.clone(),
-        }
-    }
 }
 
 /// Timestamps are stored as UTC without a zone and written as RFC 3339 with `Z`.

@@ -3,5 +3,6 @@
 pub mod country;
 pub mod example;
 pub mod incident;
+pub mod json;
 pub mod validate;
 pub mod wire;

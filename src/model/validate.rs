@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
 use super::country;
-use super::incident::{Bounds, NewIncident};
+use super::incident::{Bounds, IncidentBody};
 use crate::error::FieldError;
 
 /// The largest casualty figure one incident may carry: above the deadliest single events on
@@ -29,17 +29,26 @@ const COORDINATE_GRID: f64 = 1e9;
 /// An incident that passed validation: the dataset is set, the country is resolved to ISO
 /// alpha-3 where one applies, and the UN M49 region is derived from it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ValidIncident {
-    pub input: NewIncident,
-    pub dataset: String,
-    pub region: Option<String>,
-    pub subregion: Option<String>,
+pub struct ValidIncident(IncidentBody);
+
+impl ValidIncident {
+    pub fn body(&self) -> &IncidentBody {
+        &self.0
+    }
+
+    pub fn into_body(self) -> IncidentBody {
+        self.0
+    }
+
+    pub fn dataset(&self) -> &str {
+        self.0.dataset.as_deref().unwrap_or(DEFAULT_DATASET)
+    }
 }
 
 pub const DEFAULT_DATASET: &str = "manual";
 
 /// Checks `input`; `dataset` is used when the input names none.
-pub fn validate(mut input: NewIncident, dataset: &str) -> Result<ValidIncident, Vec<FieldError>> {
+pub fn validate(mut input: IncidentBody, dataset: &str) -> Result<ValidIncident, Vec<FieldError>> {
     let mut errors = Vec::new();
     let dataset = input.dataset.clone().unwrap_or_else(|| dataset.to_string());
     if dataset.trim().is_empty() {
@@ -97,21 +106,16 @@ pub fn validate(mut input: NewIncident, dataset: &str) -> Result<ValidIncident, 
             ));
         }
     }
-    let (region, subregion) = resolve_country(&mut input, &mut errors);
+    resolve_country(&mut input, &mut errors);
     if errors.is_empty() {
-        input.dataset = Some(dataset.clone());
-        Ok(ValidIncident {
-            input,
-            dataset,
-            region,
-            subregion,
-        })
+        input.dataset = Some(dataset);
+        Ok(ValidIncident(input))
     } else {
         Err(errors)
     }
 }
 
-fn check_coordinates(input: &NewIncident, errors: &mut Vec<FieldError>) {
+fn check_coordinates(input: &IncidentBody, errors: &mut Vec<FieldError>) {
     let location = &input.location;
     for (field, value, limit) in [
         ("location.latitude", location.latitude, 90.0),
@@ -139,7 +143,7 @@ pub fn snap_coordinate(value: f64) -> f64 {
     (value * COORDINATE_GRID).round() / COORDINATE_GRID
 }
 
-fn snap_coordinates(input: &mut NewIncident) {
+fn snap_coordinates(input: &mut IncidentBody) {
     let location = &mut input.location;
     for value in [&mut location.latitude, &mut location.longitude]
         .into_iter()
@@ -181,7 +185,7 @@ fn check_year(field: &str, day: NaiveDate, errors: &mut Vec<FieldError>) {
 
 /// No text may hold NUL (PostgreSQL can neither store nor compare it; refused on SQLite too,
 /// so data moves between the two), and names stay short enough to index.
-fn check_text(input: &NewIncident, errors: &mut Vec<FieldError>) {
+fn check_text(input: &IncidentBody, errors: &mut Vec<FieldError>) {
     for (field, value, limit) in text_fields(input) {
         if value.contains('\0') {
             errors.push(FieldError::new(
@@ -201,7 +205,7 @@ fn check_text(input: &NewIncident, errors: &mut Vec<FieldError>) {
 }
 
 /// Every text field of `input` with its path and its length limit, if any.
-fn text_fields(input: &NewIncident) -> Vec<(Cow<'static, str>, &str, Option<usize>)> {
+fn text_fields(input: &IncidentBody) -> Vec<(Cow<'static, str>, &str, Option<usize>)> {
     let name = Some(MAX_NAME_CHARS);
     let location = &input.location;
     let mut fields: Vec<(Cow<'static, str>, Option<&String>, Option<usize>)> = vec![
@@ -272,12 +276,9 @@ fn check_json_text(field: &str, key: &str, value: &Value, errors: &mut Vec<Field
     }
 }
 
-/// Resolves the country to ISO alpha-3 and returns its UN M49 region and sub-region. A code
+/// Resolves the country to ISO alpha-3 and sets its UN M49 region and sub-region. A code
 /// must be known; a name that matches no ISO country (a historical state) is kept verbatim.
-fn resolve_country(
-    input: &mut NewIncident,
-    errors: &mut Vec<FieldError>,
-) -> (Option<String>, Option<String>) {
+fn resolve_country(input: &mut IncidentBody, errors: &mut Vec<FieldError>) {
     let location = &mut input.location;
     let found = match (&location.country_code, &location.country) {
         (Some(code), _) => match country::resolve(code) {
@@ -304,11 +305,13 @@ fn resolve_country(
         Some(found) => {
             location.country_code = Some(found.alpha3.clone());
             location.country = Some(found.name.clone());
-            (found.region.clone(), found.subregion.clone())
+            location.region = found.region.clone();
+            location.subregion = found.subregion.clone();
         }
         None => {
             location.country_code = None;
-            (None, None)
+            location.region = None;
+            location.subregion = None;
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Exports: every incident a filter matches, read in keyset batches (flat memory however many
 //! rows match) and written as CSV, GeoJSON or NDJSON.
 
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -11,7 +12,7 @@ use super::{list, Filter};
 use crate::db::incidents::StoredIncident;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
-use crate::model::incident::{Incident, Source};
+use crate::model::incident::{utc_timestamp, DatePrecision, GeoPrecision, Incident, Source};
 use crate::model::wire::WireName;
 
 /// Incidents read and written together.
@@ -64,62 +65,166 @@ impl Format {
     }
 }
 
-/// The CSV export's columns. Perpetrators and sources are joined with ` | `, in their order;
-/// `perpetrator_claims` holds the claim of each perpetrator at the same position.
-pub const CSV_COLUMNS: [&str; 34] = [
-    "id",
-    "dataset",
-    "external_id",
-    "occurred_on",
-    "occurred_until",
-    "date_precision",
-    "event_type",
-    "sub_event_type",
-    "description",
-    "country_code",
-    "country",
-    "region",
-    "subregion",
-    "source_region",
-    "admin1",
-    "admin2",
-    "place",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "killed_low",
-    "killed_best",
-    "killed_high",
-    "injured_low",
-    "injured_best",
-    "injured_high",
-    "perpetrators",
-    "perpetrator_claims",
-    "source_urls",
-    "source_titles",
-    "attributes",
-    "version",
-    "created_at",
-    "updated_at",
-];
-
 /// Joins list values in one CSV cell.
 const LIST_SEPARATOR: &str = " | ";
 
+/// One CSV row: the incident flattened, its field names the header. Perpetrators and sources
+/// are joined with ` | `, in their order; `perpetrator_claims` holds the claim of each
+/// perpetrator at the same position; `attributes` is a JSON object.
+#[derive(Debug, Default, Serialize)]
+struct CsvRow<'a> {
+    id: i64,
+    dataset: &'a str,
+    external_id: Option<&'a str>,
+    occurred_on: NaiveDate,
+    occurred_until: Option<NaiveDate>,
+    date_precision: DatePrecision,
+    event_type: Option<&'a str>,
+    sub_event_type: Option<&'a str>,
+    description: Option<&'a str>,
+    country_code: Option<&'a str>,
+    country: Option<&'a str>,
+    region: Option<&'a str>,
+    subregion: Option<&'a str>,
+    source_region: Option<&'a str>,
+    admin1: Option<&'a str>,
+    admin2: Option<&'a str>,
+    place: Option<&'a str>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    geo_precision: Option<GeoPrecision>,
+    killed_low: Option<i32>,
+    killed_best: Option<i32>,
+    killed_high: Option<i32>,
+    injured_low: Option<i32>,
+    injured_best: Option<i32>,
+    injured_high: Option<i32>,
+    perpetrators: String,
+    perpetrator_claims: String,
+    source_urls: String,
+    source_titles: String,
+    attributes: String,
+    version: i32,
+    #[serde(with = "utc_timestamp")]
+    created_at: NaiveDateTime,
+    #[serde(with = "utc_timestamp")]
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> CsvRow<'a> {
+    fn of(incident: &'a Incident) -> CsvRow<'a> {
+        let body = &incident.body;
+        let location = &body.location;
+        let (killed, injured) = (body.casualties.killed, body.casualties.injured);
+        let joined = |values: Vec<&str>| values.join(LIST_SEPARATOR);
+        let sources = |field: fn(&Source) -> Option<&str>| {
+            joined(
+                body.sources
+                    .iter()
+                    .map(|s| field(s).unwrap_or(""))
+                    .collect(),
+            )
+        };
+        CsvRow {
+            id: incident.id,
+            dataset: body.dataset.as_deref().unwrap_or_default(),
+            external_id: body.external_id.as_deref(),
+            occurred_on: body.occurred_on,
+            occurred_until: body.occurred_until,
+            date_precision: body.date_precision,
+            event_type: body.event_type.as_deref(),
+            sub_event_type: body.sub_event_type.as_deref(),
+            description: body.description.as_deref(),
+            country_code: location.country_code.as_deref(),
+            country: location.country.as_deref(),
+            region: location.region.as_deref(),
+            subregion: location.subregion.as_deref(),
+            source_region: location.source_region.as_deref(),
+            admin1: location.admin1.as_deref(),
+            admin2: location.admin2.as_deref(),
+            place: location.place.as_deref(),
+            latitude: location.latitude,
+            longitude: location.longitude,
+            geo_precision: location.geo_precision,
+            killed_low: killed.low,
+            killed_best: killed.best,
+            killed_high: killed.high,
+            injured_low: injured.low,
+            injured_best: injured.best,
+            injured_high: injured.high,
+            perpetrators: joined(body.perpetrators.iter().map(|p| p.name.as_str()).collect()),
+            perpetrator_claims: joined(
+                body.perpetrators
+                    .iter()
+                    .map(|p| p.claim.wire_name())
+                    .collect(),
+            ),
+            source_urls: sources(|s| s.url.as_deref()),
+            source_titles: sources(|s| s.title.as_deref()),
+            attributes: Value::Object(body.attributes.clone()).to_string(),
+            version: incident.version,
+            created_at: incident.created_at,
+            updated_at: incident.updated_at,
+        }
+    }
+}
+
+/// The CSV header: the names of `CsvRow`'s fields, as the csv writer derives them.
+fn csv_header() -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.serialize(CsvRow::default());
+    let both = writer.into_inner().unwrap_or_default();
+    let end = both.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    both[..end].to_vec()
+}
+
+/// Writes every incident `filter` matches, in `sort` order, as `format` through `send`, from
+/// header to footer; `omitted` is the GeoJSON count of matches without coordinates. Stops
+/// early when `send` returns false (the client went away).
+pub fn write_all(
+    pool: &DbPool,
+    filter: &Filter,
+    sort: Sort,
+    format: Format,
+    omitted: i64,
+    mut send: impl FnMut(Vec<u8>) -> bool,
+) -> AppResult<()> {
+    let writer = Writer { format };
+    if !send(writer.header(omitted)) {
+        return Ok(());
+    }
+    // No incident written yet: a GeoJSON batch of incidents without coordinates writes none.
+    let mut first = true;
+    let mut unreadable = None;
+    each_batch(pool, filter, sort, |batch| {
+        match writer.batch(&batch, first) {
+            Ok(bytes) => {
+                first &= bytes.is_empty();
+                send(bytes)
+            }
+            Err(error) => {
+                unreadable = Some(error);
+                false
+            }
+        }
+    })?;
+    if let Some(error) = unreadable {
+        return Err(error.into());
+    }
+    send(writer.footer());
+    Ok(())
+}
+
 /// Turns incidents into the bytes of one export format.
-pub struct Writer {
+struct Writer {
     format: Format,
 }
 
 impl Writer {
-    pub fn new(format: Format) -> Writer {
-        Writer { format }
-    }
-
     /// What comes before the first incident.
-    pub fn header(&self, omitted: i64) -> Vec<u8> {
+    fn header(&self, omitted: i64) -> Vec<u8> {
         match self.format {
-            Format::Csv => csv_line(CSV_COLUMNS.iter().map(|c| c.to_string())),
+            Format::Csv => csv_header(),
             Format::Geojson => format!(
                 "{{\"type\":\"FeatureCollection\",\"omitted_without_coordinates\":{omitted},\"features\":["
             )
@@ -129,18 +234,33 @@ impl Writer {
     }
 
     /// `batch` written out; `first` tells whether anything was written before it.
-    pub fn batch(&self, batch: &[StoredIncident], first: bool) -> QueryResult<Vec<u8>> {
+    fn batch(&self, batch: &[StoredIncident], first: bool) -> QueryResult<Vec<u8>> {
         let mut out = Vec::with_capacity(batch.len() * 1024);
-        let mut first = first;
-        for stored in batch {
-            match self.format {
-                Format::Csv => out.extend(csv_line(csv_record(&stored.incident()?))),
-                Format::Ndjson | Format::Json => {
-                    serde_json::to_writer(&mut out, &stored.incident()?.to_input())
-                        .expect("an incident serialises");
+        match self.format {
+            Format::Csv => {
+                let mut writer = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(&mut out);
+                for stored in batch {
+                    let incident = stored.incident()?;
+                    writer
+                        .serialize(CsvRow::of(&incident))
+                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+                }
+                writer
+                    .flush()
+                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            }
+            // The stored document is the body: import input as it is.
+            Format::Ndjson | Format::Json => {
+                for stored in batch {
+                    out.extend_from_slice(stored.document.as_bytes());
                     out.push(b'\n');
                 }
-                Format::Geojson => {
+            }
+            Format::Geojson => {
+                let mut first = first;
+                for stored in batch {
                     let (Some(lat), Some(lon)) = (stored.latitude, stored.longitude) else {
                         continue;
                     };
@@ -155,15 +275,15 @@ impl Writer {
                         stored.json()
                     );
                     out.extend(feature.into_bytes());
+                    first = false;
                 }
             }
-            first = false;
         }
         Ok(out)
     }
 
     /// What comes after the last incident.
-    pub fn footer(&self) -> Vec<u8> {
+    fn footer(&self) -> Vec<u8> {
         match self.format {
             Format::Geojson => b"]}\n".to_vec(),
             _ => Vec::new(),
@@ -171,97 +291,10 @@ impl Writer {
     }
 }
 
-fn csv_line(fields: impl IntoIterator<Item = String>) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(fields)
-        .expect("writing to memory cannot fail");
-    writer.into_inner().expect("writing to memory cannot fail")
-}
-
-fn csv_record(incident: &Incident) -> Vec<String> {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let number = |value: Option<i32>| value.map(|n| n.to_string()).unwrap_or_default();
-    let float = |value: Option<f64>| value.map(|n| n.to_string()).unwrap_or_default();
-    let location = &incident.location;
-    let killed = incident.casualties.killed;
-    let injured = incident.casualties.injured;
-    let joined = |values: Vec<String>| values.join(LIST_SEPARATOR);
-    let source_field = |field: fn(&Source) -> Option<String>| {
-        joined(
-            incident
-                .sources
-                .iter()
-                .map(|s| field(s).unwrap_or_default())
-                .collect(),
-        )
-    };
-    vec![
-        incident.id.to_string(),
-        incident.dataset.clone(),
-        text(&incident.external_id),
-        incident.occurred_on.to_string(),
-        incident
-            .occurred_until
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        incident.date_precision.wire_name().to_string(),
-        text(&incident.event_type),
-        text(&incident.sub_event_type),
-        text(&incident.description),
-        text(&location.country_code),
-        text(&location.country),
-        text(&location.region),
-        text(&location.subregion),
-        text(&location.source_region),
-        text(&location.admin1),
-        text(&location.admin2),
-        text(&location.place),
-        float(location.latitude),
-        float(location.longitude),
-        location
-            .geo_precision
-            .map(|p| p.wire_name().to_string())
-            .unwrap_or_default(),
-        number(killed.low),
-        number(killed.best),
-        number(killed.high),
-        number(injured.low),
-        number(injured.best),
-        number(injured.high),
-        joined(
-            incident
-                .perpetrators
-                .iter()
-                .map(|p| p.name.clone())
-                .collect(),
-        ),
-        joined(
-            incident
-                .perpetrators
-                .iter()
-                .map(|p| p.claim.wire_name().to_string())
-                .collect(),
-        ),
-        source_field(|s| s.url.clone()),
-        source_field(|s| s.title.clone()),
-        Value::Object(incident.attributes.clone()).to_string(),
-        incident.version.to_string(),
-        incident
-            .created_at
-            .and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        incident
-            .updated_at
-            .and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    ]
-}
-
 /// Reads every incident `filter` matches in `sort` order, `BATCH` at a time, each batch one
 /// keyset query on a connection taken for it alone (a slow client holds no connection), and
 /// hands each batch to `emit` until it returns false.
-pub fn each_batch(
+fn each_batch(
     pool: &DbPool,
     filter: &Filter,
     sort: Sort,
