@@ -192,6 +192,42 @@ pub struct Problem {
     pub error_count: Option<u64>,
 }
 
+/// What every read can answer besides its own statuses (with `ServiceProblems`).
+#[derive(utoipa::IntoResponses)]
+pub enum ReadProblems {
+    /// A parameter (query or path) is invalid; the problem names it
+    #[response(status = 400, content_type = "application/problem+json")]
+    InvalidParameter(Problem),
+    /// A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+}
+
+/// What every write can answer besides its own statuses (with `ServiceProblems`).
+#[derive(utoipa::IntoResponses)]
+pub enum WriteProblems {
+    /// No valid API key
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The key's role may not do this
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+}
+
+/// What any operation can answer when the service is saturated.
+#[derive(utoipa::IntoResponses)]
+pub enum ServiceProblems {
+    /// Over the rate limit; retry after `Retry-After` seconds
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait")))]
+    TooManyRequests(Problem),
+    /// The database is unreachable or busy with a write, or INCIDENTDB_MAX_IMPORTS imports
+    /// are running
+    #[response(status = 503, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds to wait, when busy")))]
+    Unavailable(Problem),
+}
+
 /// One invalid field; `line` is set for import rows.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProblemItem {

@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
 use super::AppState;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems};
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(healthz).service(readyz).service(metrics);
@@ -54,7 +54,8 @@ async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     tag = "health",
     responses(
         (status = 200, description = "The metrics", body = String, content_type = "text/plain; version=0.0.4"),
-        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
+        ServiceProblems,
     )
 )]
 #[get("/metrics")]

@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::auth::Caller;
 use super::AppState;
 use crate::db::keys::Role;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem, ServiceProblems, WriteProblems};
 use crate::import::writer::{import, ImportOptions, ImportReport, OnError};
 use crate::import::Format;
 use crate::query::Params;
@@ -87,12 +87,11 @@ fn options(req: &HttpRequest) -> AppResult<ImportOptions> {
     responses(
         (status = 200, description = "The import report", body = ImportReport),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body sent nothing for INCIDENTDB_IMPORT_IDLE_SECONDS; nothing was written with on_error=abort", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than INCIDENTDB_MAX_IMPORT_BYTES; nothing was written with on_error=abort", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "on_error=abort and some rows are invalid: the first 1000 problems with their line, field and reason, and `error_count`; nothing was written", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "INCIDENTDB_MAX_IMPORTS imports are running, or the database is unavailable", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
+        ServiceProblems,
     )
 )]
 #[post("/v1/imports")]

@@ -16,7 +16,7 @@ use super::{parse_json, requested_format, spawn_long, AppState};
 use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::{write_transaction, DbConnection};
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
 use crate::model::incident::{Incident, IncidentBody};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
 use crate::query::export::{self, Format};
@@ -79,8 +79,8 @@ pub struct ExportParams {
                 (IncidentBody = "application/x-ndjson"),
             ),
             headers(("X-Omitted-Without-Coordinates" = i64, description = "GeoJSON only: matching incidents left out for lack of coordinates"))),
-        (status = 400, description = "A parameter is invalid; the problem names it", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
+        ServiceProblems,
     )
 )]
 #[get("/v1/incidents")]
@@ -217,8 +217,8 @@ pub struct DeletedParams {
     params(DeletedParams),
     responses(
         (status = 200, description = "The deletions", body = DeletedPage),
-        (status = 400, description = "`since` is not an RFC 3339 timestamp", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
+        ServiceProblems,
     )
 )]
 #[get("/v1/incidents/deleted")]
@@ -243,8 +243,9 @@ async fn list_deleted(
     params(("id" = i64, Path, description = "Incident id", example = 1042)),
     responses(
         (status = 200, description = "The incident", body = Incident, headers(("ETag" = String, description = "The version, quoted"))),
-        (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
+        ServiceProblems,
     )
 )]
 #[get("/v1/incidents/{id}")]
@@ -266,10 +267,10 @@ async fn get_incident(
     responses(
         (status = 201, description = "Created; `Location` names it", body = Incident,
             headers(("Location" = String, description = "URL of the new incident"), ("ETag" = String, description = "The version, quoted"))),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An incident with this dataset and external_id exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named by its JSON path", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
+        ServiceProblems,
     )
 )]
 #[post("/v1/incidents")]
@@ -307,13 +308,13 @@ async fn create_incident(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed incident", body = Incident, headers(("ETag" = String, description = "The new version, quoted"))),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The change collides with another incident's dataset and external_id", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patched incident is invalid", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
+        ServiceProblems,
     )
 )]
 #[patch("/v1/incidents/{id}")]
@@ -361,11 +362,11 @@ async fn patch_incident(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role may not write", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
+        ServiceProblems,
     )
 )]
 #[delete("/v1/incidents/{id}")]

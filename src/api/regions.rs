@@ -9,7 +9,9 @@ use super::auth::Caller;
 use super::{parse_json, AppState};
 use crate::db::keys::Role;
 use crate::db::regions;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{
+    AppError, AppResult, FieldError, Problem, ReadProblems, ServiceProblems, WriteProblems,
+};
 use crate::model::country;
 use crate::model::validate::did_you_mean;
 
@@ -84,7 +86,8 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
     tag = "regions",
     responses(
         (status = 200, description = "Every region and sub-region", body = RegionList),
-        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadProblems,
+        ServiceProblems,
     )
 )]
 #[get("/v1/regions")]
@@ -137,10 +140,11 @@ const MAX_COUNTRIES: usize = 300;
     responses(
         (status = 200, description = "Replaced", body = Region),
         (status = 201, description = "Created", body = Region),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is a UN M49 region or sub-region", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A country is unknown, or there is none; each named by its JSON path", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The name is empty, longer than 100 characters or holds NUL", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
+        ServiceProblems,
     )
 )]
 #[put("/v1/regions/{name}")]
@@ -237,9 +241,10 @@ fn resolve_countries(countries: &[String]) -> AppResult<Vec<String>> {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No named region has this name", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The name is empty, longer than 100 characters or holds NUL", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
+        ServiceProblems,
     )
 )]
 #[delete("/v1/regions/{name}")]

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
 use super::{requested_format, AppState};
-use crate::error::{AppResult, Problem};
+use crate::error::{AppResult, ReadProblems, ServiceProblems};
 use crate::model::wire::WireName;
 use crate::query::export::Format;
 use crate::query::filter::FilterParams;
@@ -40,8 +40,8 @@ pub struct Stats {
                 (Stats = "application/json"),
                 (String = "text/csv", example = "country,incidents,killed_low,killed_best,killed_high,killed_unknown,injured_low,injured_best,injured_high,injured_unknown\nAFG,1,8,8,,0,,,,1\n"),
             )),
-        (status = 400, description = "A parameter is invalid; the problem names it", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A key is needed (INCIDENTDB_READ_REQUIRES_KEY) or the key is invalid", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
+        ServiceProblems,
     )
 )]
 #[get("/v1/stats")]

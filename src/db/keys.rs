@@ -3,38 +3,23 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::incidents::now;
 use super::schema::api_keys;
 use super::DbConnection;
-use crate::model::wire::WireName;
+use crate::wire_enum;
 
-/// What a key may do. Editors write incidents and imports; admins also manage regions.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Reader,
-    Editor,
-    Admin,
+wire_enum! {
+    /// What a key may do. Editors write incidents and imports; admins also manage regions.
+    #[derive(PartialOrd, Ord, clap::ValueEnum)]
+    pub enum Role {
+        Reader,
+        Editor,
+        Admin,
+    }
 }
-
-impl WireName for Role {}
 
 /// A stored key, without its token.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

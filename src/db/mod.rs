@@ -1,7 +1,6 @@
 //! Storage: one connection type over SQLite and PostgreSQL, the pool, and the embedded
 //! migrations. Everything backend-specific lives in this module.
 
-pub mod enums;
 pub mod incidents;
 pub mod keys;
 pub mod regions;

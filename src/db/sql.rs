@@ -142,12 +142,30 @@ pub struct Sql<ST> {
 enum Part {
     /// SQL text of this crate's own.
     Text(&'static str),
+    Bound(Bound),
+}
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone)]
+pub enum Bound {
     Date(NaiveDate),
     BigInt(i64),
     Integer(i32),
     Double(f64),
-    BoundText(String),
+    Text(String),
 }
+
+macro_rules! bound_from {
+    ($($rust:ty => $variant:ident),*) => {$(
+        impl From<$rust> for Bound {
+            fn from(value: $rust) -> Bound {
+                Bound::$variant(value)
+            }
+        }
+    )*};
+}
+
+bound_from!(NaiveDate => Date, i64 => BigInt, i32 => Integer, f64 => Double, String => Text);
 
 /// `text` as an expression of type `ST`.
 pub fn sql<ST>(text: &'static str) -> Sql<ST> {
@@ -164,28 +182,9 @@ impl<ST> Sql<ST> {
         self
     }
 
-    pub fn bind_date(mut self, value: NaiveDate) -> Self {
-        self.parts.push(Part::Date(value));
-        self
-    }
-
-    pub fn bind_bigint(mut self, value: i64) -> Self {
-        self.parts.push(Part::BigInt(value));
-        self
-    }
-
-    pub fn bind_integer(mut self, value: i32) -> Self {
-        self.parts.push(Part::Integer(value));
-        self
-    }
-
-    pub fn bind_double(mut self, value: f64) -> Self {
-        self.parts.push(Part::Double(value));
-        self
-    }
-
-    pub fn bind_text(mut self, value: String) -> Self {
-        self.parts.push(Part::BoundText(value));
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(mut self, value: impl Into<Bound>) -> Self {
+        self.parts.push(Part::Bound(value.into()));
         self
     }
 }
@@ -225,11 +224,11 @@ where
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_sql(text),
-                Part::Date(value) => out.push_bind_param::<Date, _>(value)?,
-                Part::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
-                Part::Integer(value) => out.push_bind_param::<Integer, _>(value)?,
-                Part::Double(value) => out.push_bind_param::<Double, _>(value)?,
-                Part::BoundText(value) => out.push_bind_param::<Text, _>(value)?,
+                Part::Bound(Bound::Date(value)) => out.push_bind_param::<Date, _>(value)?,
+                Part::Bound(Bound::BigInt(value)) => out.push_bind_param::<BigInt, _>(value)?,
+                Part::Bound(Bound::Integer(value)) => out.push_bind_param::<Integer, _>(value)?,
+                Part::Bound(Bound::Double(value)) => out.push_bind_param::<Double, _>(value)?,
+                Part::Bound(Bound::Text(value)) => out.push_bind_param::<Text, _>(value)?,
             }
         }
         Ok(())

@@ -110,22 +110,14 @@ fn location(f: &Fields) -> Result<Location, RowError> {
 
 #[cfg(test)]
 mod tests {
-    use std::fs::File;
-
     use super::*;
-    use crate::import::csv_rows::testing::{date, dev_sample, ok, outcomes};
+    use crate::import::csv_rows::testing::{date, dev_sample, fixture, ok};
+    use crate::import::Format;
     use crate::model::incident::Perpetrator;
-
-    fn read(path: &str) -> Vec<Row> {
-        rows(File::open(path).expect("fixture")).collect()
-    }
 
     #[test]
     fn sample_maps_every_field() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/acled_sample.csv"
-        ));
+        let rows = fixture(Format::Acled, "acled_sample.csv");
         assert_eq!(rows.len(), 4);
         let lines: Vec<u64> = rows.iter().map(|r| r.as_ref().expect("valid").0).collect();
         assert_eq!(lines, vec![2, 3, 4, 6]);
@@ -177,10 +169,7 @@ mod tests {
 
     #[test]
     fn sample_reads_all_date_formats_precisions_and_multiline_notes() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/acled_sample.csv"
-        ));
+        let rows = fixture(Format::Acled, "acled_sample.csv");
         let second = ok(&rows[1]);
         assert_eq!(second.occurred_on, date(2020, 5, 9));
         assert_eq!(second.date_precision, DatePrecision::Week);
@@ -204,34 +193,8 @@ mod tests {
     }
 
     #[test]
-    fn broken_rows_are_reported_and_skipped() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/acled_broken.csv"
-        ));
-        let outcome = outcomes(rows);
-        assert_eq!(
-            outcome,
-            vec![
-                Ok(2),
-                Err((3, "event_date".into(), "not a date: \"31-Feb-20\"".into())),
-                Ok(4),
-                Err((6, "latitude".into(), "not within -90..90: \"95.5\"".into())),
-                Err((7, "fatalities".into(), "negative count: \"-2\"".into())),
-                Err((8, "fatalities".into(), "not a count: \"two\"".into())),
-                Err((
-                    9,
-                    "time_precision".into(),
-                    "not one of 1, 2, 3: \"4\"".into()
-                )),
-                Ok(10),
-            ]
-        );
-    }
-
-    #[test]
     fn dev_file_facts() {
-        let Some(incidents) = dev_sample("acled_dev.csv", read) else {
+        let Some(incidents) = dev_sample(Format::Acled, "acled_dev.csv") else {
             return;
         };
         let killed: i32 = incidents

@@ -462,7 +462,7 @@ mod tests {
 pub(super) mod testing {
     use chrono::NaiveDate;
 
-    use super::super::Row;
+    use super::super::{Format, Row};
     use crate::model::incident::IncidentBody;
 
     /// A row's line, or its error as (line, field, message).
@@ -474,6 +474,19 @@ pub(super) mod testing {
 
     pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    /// The rows of the file at `path` as the reader of `format` reads them.
+    pub fn read(format: Format, path: &str) -> Vec<Row> {
+        format
+            .rows(std::fs::File::open(path).expect("the file opens"))
+            .collect()
+    }
+
+    /// The rows of `tests/fixtures/{name}` as the reader of `format` reads them.
+    pub fn fixture(format: Format, name: &str) -> Vec<Row> {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        read(format, &path)
     }
 
     pub fn outcomes(rows: Vec<Row>) -> Vec<Outcome> {
@@ -489,14 +502,14 @@ pub(super) mod testing {
         Err((line, field.into(), message.into()))
     }
 
-    /// The 200 rows of dev sample `name` in ../shared/datasets as `read` reads them, all valid
-    /// and ending on line 201; `None` when ../shared is not beside the repo.
-    pub fn dev_sample(name: &str, read: impl Fn(&str) -> Vec<Row>) -> Option<Vec<IncidentBody>> {
+    /// The 200 rows of dev sample `name` in ../shared/datasets as the reader of `format` reads
+    /// them, all valid and ending on line 201; `None` when ../shared is not beside the repo.
+    pub fn dev_sample(format: Format, name: &str) -> Option<Vec<IncidentBody>> {
         let path = format!("{}/../shared/datasets/{name}", env!("CARGO_MANIFEST_DIR"));
         if !std::path::Path::new(&path).exists() {
             return None;
         }
-        let rows = read(&path);
+        let rows = read(format, &path);
         assert_eq!(rows.last().map(|r| r.as_ref().expect("valid").0), Some(201));
         let incidents: Vec<IncidentBody> = rows
             .into_iter()

@@ -177,14 +177,9 @@ fn perpetrators(f: &Fields) -> Vec<Perpetrator> {
 
 #[cfg(test)]
 mod tests {
-    use std::fs::File;
-
     use super::*;
-    use crate::import::csv_rows::testing::{date, dev_sample, err, ok, outcomes};
-
-    fn read(path: &str) -> Vec<Row> {
-        rows(File::open(path).expect("fixture")).collect()
-    }
+    use crate::import::csv_rows::testing::{date, dev_sample, fixture, ok};
+    use crate::import::Format;
 
     fn perpetrator(name: &str, claim: Claim) -> Perpetrator {
         Perpetrator {
@@ -195,10 +190,7 @@ mod tests {
 
     #[test]
     fn sample_maps_dates_casualties_and_claims() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/gtd_sample.csv"
-        ));
+        let rows = fixture(Format::Gtd, "gtd_sample.csv");
         let lines: Vec<u64> = rows.iter().map(|r| r.as_ref().expect("valid").0).collect();
         assert_eq!(lines, vec![2, 4, 5]);
         let [first, second, third] = [0, 1, 2].map(|i| ok(&rows[i]));
@@ -236,10 +228,7 @@ mod tests {
 
     #[test]
     fn sample_maps_location_text_and_sources() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/gtd_sample.csv"
-        ));
+        let rows = fixture(Format::Gtd, "gtd_sample.csv");
         let [first, second, third] = [0, 1, 2].map(|i| ok(&rows[i]));
         let loc = &first.location;
         assert_eq!(loc.country.as_deref(), Some("West Germany (FRG)"));
@@ -283,31 +272,8 @@ mod tests {
     }
 
     #[test]
-    fn broken_rows_are_reported_and_skipped() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/gtd_broken.csv"
-        ));
-        let outcome = outcomes(rows);
-        assert_eq!(
-            outcome,
-            vec![
-                Ok(2),
-                err(3, "iday", "not a day of 1971-02: \"30\""),
-                err(4, "imonth", "not a month: \"13\""),
-                err(5, "nkill", "not a count: \"many\""),
-                err(6, "", "expected 135 fields, found 3"),
-                err(7, "nwound", "negative count: \"-4\""),
-                err(8, "longitude", "not within -180..180: \"200\""),
-                err(9, "iyear", "missing value"),
-                Ok(10),
-            ]
-        );
-    }
-
-    #[test]
     fn dev_file_facts() {
-        let Some(incidents) = dev_sample("gtd_dev.csv", read) else {
+        let Some(incidents) = dev_sample(Format::Gtd, "gtd_dev.csv") else {
             return;
         };
         let killed: Vec<Option<i32>> = incidents.iter().map(|i| i.casualties.killed.best).collect();

@@ -111,33 +111,21 @@ fn error_at(line: u64, field: &str, message: impl std::fmt::Display) -> RowError
 
 #[cfg(test)]
 mod tests {
-    use std::fs::File;
-
-    use chrono::NaiveDate;
-
     use super::*;
+    use crate::import::csv_rows::testing::{date, fixture};
+    use crate::import::Format;
     use crate::model::incident::{Bounds, Claim, IncidentBody};
-
-    fn read(path: &str) -> Vec<Row> {
-        rows(File::open(path).expect("fixture")).collect()
-    }
 
     #[test]
     fn sample_skips_blank_lines_and_reads_bom_and_crlf() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/ndjson_sample.ndjson"
-        ));
+        let rows = fixture(Format::Ndjson, "ndjson_sample.ndjson");
         let rows: Vec<(u64, IncidentBody)> = rows.into_iter().map(|r| r.expect("valid")).collect();
         let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
         assert_eq!(lines, vec![1, 2, 4, 6]);
         let (_, first) = &rows[0];
         assert_eq!(first.external_id.as_deref(), Some("syn:000001"));
         assert_eq!(first.dataset, None);
-        assert_eq!(
-            first.occurred_on,
-            NaiveDate::from_ymd_opt(2012, 6, 20).expect("date")
-        );
+        assert_eq!(first.occurred_on, date(2012, 6, 20));
         assert_eq!(
             first.casualties.killed,
             Bounds {
@@ -155,10 +143,7 @@ mod tests {
 
     #[test]
     fn broken_lines_name_the_json_path() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/ndjson_broken.ndjson"
-        ));
+        let rows = fixture(Format::Ndjson, "ndjson_broken.ndjson");
         let outcome: Vec<Result<u64, (u64, String)>> = rows
             .into_iter()
             .map(|r| r.map(|(line, _)| line).map_err(|e| (e.line, e.field)))

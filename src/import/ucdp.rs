@@ -163,16 +163,11 @@ fn published_on(raw: &str) -> Option<NaiveDate> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::fs::File;
-
     use super::*;
-    use crate::import::csv_rows::testing::{date, dev_sample, err, ok, outcomes};
+    use crate::import::csv_rows::testing::{date, dev_sample, fixture, ok};
+    use crate::import::Format;
     use crate::model::incident::Perpetrator;
-
-    fn read(path: &str) -> Vec<Row> {
-        rows(File::open(path).expect("fixture")).collect()
-    }
+    use std::collections::HashMap;
 
     fn attributed(name: &str) -> Perpetrator {
         Perpetrator {
@@ -183,10 +178,7 @@ mod tests {
 
     #[test]
     fn sample_maps_dates_deaths_and_sides() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/ucdp_sample.csv"
-        ));
+        let rows = fixture(Format::Ucdp, "ucdp_sample.csv");
         let lines: Vec<u64> = rows.iter().map(|r| r.as_ref().expect("valid").0).collect();
         assert_eq!(lines, vec![2, 5, 6, 7]);
         let first = ok(&rows[0]);
@@ -223,10 +215,7 @@ mod tests {
 
     #[test]
     fn sample_maps_location_sources_and_attributes() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/ucdp_sample.csv"
-        ));
+        let rows = fixture(Format::Ucdp, "ucdp_sample.csv");
         let first = ok(&rows[0]);
         let loc = &first.location;
         assert_eq!(
@@ -272,29 +261,8 @@ mod tests {
     }
 
     #[test]
-    fn broken_rows_are_reported_and_skipped() {
-        let rows = read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/ucdp_broken.csv"
-        ));
-        let outcome = outcomes(rows);
-        assert_eq!(
-            outcome,
-            vec![
-                Ok(2),
-                err(3, "date_start", "not a date: \"2007-13-01T00:00:00\""),
-                err(4, "best", "not a count: \"n/a\""),
-                err(5, "latitude", "not within -90..90: \"-91\""),
-                err(6, "date_end", "before date_start: \"2007-05-30T00:00:00\""),
-                err(7, "type_of_violence", "not one of 1, 2, 3: \"4\""),
-                Ok(8),
-            ]
-        );
-    }
-
-    #[test]
     fn dev_file_facts() {
-        let Some(incidents) = dev_sample("ucdp_dev.csv", read) else {
+        let Some(incidents) = dev_sample(Format::Ucdp, "ucdp_dev.csv") else {
             return;
         };
         let best: i32 = incidents

@@ -6,96 +6,53 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::wire::WireName;
+use crate::wire_enum;
 
-/// How precisely the date of an incident is known.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum DatePrecision {
-    #[default]
-    Day,
-    Week,
-    Month,
-    Year,
+wire_enum! {
+    /// How precisely the date of an incident is known.
+    #[derive(Default)]
+    pub enum DatePrecision {
+        #[default]
+        Day,
+        Week,
+        Month,
+        Year,
+    }
 }
 
-impl WireName for DatePrecision {}
-
-/// How precisely the coordinates locate the incident.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum GeoPrecision {
-    /// The exact spot.
-    Exact,
-    /// The named town, village or site.
-    Place,
-    /// Near the place, or within a few tens of kilometres of it.
-    Near,
-    /// The second-level administrative area.
-    Admin2,
-    /// The first-level administrative area (province, state).
-    Admin1,
-    /// Only the country is known.
-    Country,
-    /// A wider area than a country (e.g. international waters).
-    Region,
+wire_enum! {
+    /// How precisely the coordinates locate the incident.
+    pub enum GeoPrecision {
+        /// The exact spot.
+        Exact,
+        /// The named town, village or site.
+        Place,
+        /// Near the place, or within a few tens of kilometres of it.
+        Near,
+        /// The second-level administrative area.
+        Admin2,
+        /// The first-level administrative area (province, state).
+        Admin1,
+        /// Only the country is known.
+        Country,
+        /// A wider area than a country (e.g. international waters).
+        Region,
+    }
 }
 
-impl WireName for GeoPrecision {}
-
-/// The standing of a perpetrator with respect to an incident.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum Claim {
-    /// The group claimed responsibility.
-    Claimed,
-    /// The group denied responsibility.
-    Denied,
-    /// Responsibility was attributed to the group by the source.
-    Attributed,
-    /// The group is suspected, without firm attribution.
-    Suspected,
+wire_enum! {
+    /// The standing of a perpetrator with respect to an incident.
+    pub enum Claim {
+        /// The group claimed responsibility.
+        Claimed,
+        /// The group denied responsibility.
+        Denied,
+        /// Responsibility was attributed to the group by the source.
+        Attributed,
+        /// The group is suspected, without firm attribution.
+        Suspected,
+    }
 }
-
-impl WireName for Claim {}
 
 /// A casualty count as low / best / high estimates. `null` means unknown, never 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]

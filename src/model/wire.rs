@@ -6,6 +6,56 @@ use serde::de::value::{Error, StrDeserializer};
 use serde::de::{DeserializeOwned, Deserializer, Error as _, IntoDeserializer, Visitor};
 use serde::{forward_to_deserialize_any, Serialize};
 
+/// Declares a unit-only enum that travels and is stored as its lower-case wire names: serde's
+/// names, the OpenAPI schema's, and a text column's through one `ToSql`/`FromSql<Text>` that
+/// works on either backend. Further derives and attributes go before `enum`.
+#[macro_export]
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::AsExpression, diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[serde(rename_all = "lowercase")]
+        $vis enum $name { $($(#[$variant_meta])* $variant),* }
+
+        impl $crate::model::wire::WireName for $name {}
+
+        impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB>
+            for $name
+        where
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                $crate::model::wire::WireName::wire_name(self).to_sql(out)
+            }
+        }
+
+        impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB>
+            for $name
+        where
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    DB,
+                >>::from_sql(bytes)?;
+                Ok(<$name as $crate::model::wire::WireName>::from_wire(&text)?)
+            }
+        }
+    };
+}
+
 /// A unit-only enum whose variants travel as their serde names.
 pub trait WireName: Serialize + DeserializeOwned {
     /// `Claim::Denied` → `"denied"`.

@@ -378,15 +378,15 @@ fn apply_bbox(query: IncidentQuery, bbox: BoundingBox) -> IncidentQuery {
 /// The haversine great-circle distance from `circle`'s centre is at most its radius.
 fn within(circle: Circle) -> Sql<Bool> {
     sql::<Bool>("")
-        .bind_double(2.0 * EARTH_RADIUS_KM)
+        .bind(2.0 * EARTH_RADIUS_KM)
         .sql(" * asin(sqrt(power(sin(radians(latitude - ")
-        .bind_double(circle.lat)
+        .bind(circle.lat)
         .sql(") / 2), 2) + cos(radians(")
-        .bind_double(circle.lat)
+        .bind(circle.lat)
         .sql(")) * cos(radians(latitude)) * power(sin(radians(longitude - ")
-        .bind_double(circle.lon)
+        .bind(circle.lon)
         .sql(") / 2), 2))) <= ")
-        .bind_double(circle.radius_km)
+        .bind(circle.radius_km)
 }
 
 impl Circle {
@@ -641,7 +641,7 @@ fn contains_all(words: &[String]) -> Sql<Bool> {
         .fold(sql::<Bool>("("), |sql, (i, word)| {
             let sql = if i > 0 { sql.sql(" AND ") } else { sql };
             sql.sql("search_text LIKE ")
-                .bind_text(format!("%{}%", escape_like(word)))
+                .bind(format!("%{}%", escape_like(word)))
                 .sql(" ESCAPE '\\'")
         })
         .sql(")")

@@ -152,14 +152,14 @@ impl Page {
                     sql::<Bool>("(")
                         .sql(KILLED_KEY)
                         .sql(beyond)
-                        .bind_integer(killed)
+                        .bind(killed)
                         .sql(" OR (")
                         .sql(KILLED_KEY)
                         .sql(" = ")
-                        .bind_integer(killed)
+                        .bind(killed)
                         .sql(" AND id")
                         .sql(beyond)
-                        .bind_bigint(id)
+                        .bind(id)
                         .sql("))"),
                 )
             }
@@ -201,9 +201,9 @@ fn row_after(op: &'static str, date: NaiveDate, id: i64) -> Sql<Bool> {
     sql::<Bool>("(occurred_on, id)")
         .sql(op)
         .sql("(")
-        .bind_date(date)
+        .bind(date)
         .sql(", ")
-        .bind_bigint(id)
+        .bind(id)
         .sql(")")
 }
 
