@@ -25,8 +25,7 @@ pub fn load_if_empty(conn: &mut DbConnection) -> AppResult<u64> {
         on_error: OnError::Abort,
     };
     let report = import(|| Ok(&mut *conn), UCDP_SAMPLE, &options, |_| {})?;
-    let kabul =
-        serde_json::from_value(kabul_input()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let kabul = serde_json::from_value(kabul_input()).map_err(AppError::internal)?;
     let kabul = validate(kabul, DEFAULT_DATASET).map_err(AppError::InvalidBody)?;
     store::insert(conn, &kabul)?;
     Ok(report.inserted + 1)

@@ -62,8 +62,9 @@ pub enum AppError {
     Unavailable,
     #[error("the database is busy with another write (a large import?); retry shortly")]
     Busy,
+    /// A failure of ours; its source goes to the log, never to the client.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 fn describe(errors: &[FieldError]) -> String {
@@ -81,6 +82,11 @@ impl AppError {
             message: message.into(),
             suggestions: Vec::new(),
         }
+    }
+
+    /// A failure of ours, with its cause for the log.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal(source.into())
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
@@ -259,8 +265,8 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(detail) = self {
-            tracing::error!(%detail, "internal error");
+        if let AppError::Internal(source) = self {
+            tracing::error!(error = %source, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(PROBLEM_JSON);
@@ -292,7 +298,7 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 AppError::Busy
             }
-            other => AppError::Internal(other.to_string()),
+            other => AppError::internal(other),
         }
     }
 }
@@ -306,7 +312,7 @@ impl From<diesel::r2d2::PoolError> for AppError {
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(error: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(error.to_string())
+        AppError::internal(error)
     }
 }
 

@@ -40,22 +40,8 @@ pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
     }))
 }
 
-/// glibc hands every freed block over 128 KiB back to the kernel, and a page of incidents is
-/// about 140 KB, built on a blocking thread and freed on an HTTP worker: every list response
-/// paid for zeroing fresh pages (6% of a request's time). Blocks up to 4 MiB now come from
-/// the heap, which keeps up to 16 MiB free for the next response.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes two allocator thresholds; any value is valid.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
-    }
-}
-
 /// The HTTP server on `listener`, ready to be awaited.
 pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
-    keep_freed_memory();
     let workers = state.config.workers;
     // As many blocking threads as pooled connections: more would only park on the pool and
     // crowd the cores (measured: 50 threads under 32 connections).

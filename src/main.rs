@@ -5,6 +5,7 @@ use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use incidentdb::config::Config;
 use incidentdb::db::{self, keys};
@@ -67,6 +68,7 @@ enum KeysCommand {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -75,27 +77,28 @@ fn main() -> ExitCode {
         .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            // `{:#}`: the error with its causes, `outer: inner: ...`.
+            eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Openapi => {
             let document = incidentdb::openapi::document();
-            print(&document.to_pretty_json().map_err(|e| e.to_string())?)
+            print(&document.to_pretty_json()?)
         }
-        Command::Serve { demo } => serve(Config::from_env()?, demo),
+        Command::Serve { demo } => serve(config()?, demo),
         Command::Import {
             format,
             dataset,
             on_error,
             file,
         } => import_file(
-            &Config::from_env()?,
+            &config()?,
             &file,
             ImportOptions {
                 format,
@@ -103,38 +106,65 @@ fn run(cli: Cli) -> Result<(), String> {
                 on_error,
             },
         ),
-        Command::Keys { command } => manage_keys(&Config::from_env()?, command),
+        Command::Keys { command } => manage_keys(&config()?, command),
     }
 }
 
-fn serve(config: Config, demo: bool) -> Result<(), String> {
+/// glibc hands every freed block over 128 KiB back to the kernel, and a page of incidents is
+/// about 140 KB, built on a blocking thread and freed on an HTTP worker: every list response
+/// paid for zeroing fresh pages (6% of a request's time). Blocks up to 4 MiB now come from
+/// the heap, which keeps up to 16 MiB free for the next response.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes two allocator thresholds; any value is valid.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+    }
+}
+
+/// The configuration from the environment and `.env`.
+fn config() -> anyhow::Result<Config> {
+    Config::from_env()
+        .map_err(anyhow::Error::msg)
+        .context("reading the configuration")
+}
+
+/// A connection to the configured database, migrated.
+fn open(config: &Config) -> anyhow::Result<db::DbConnection> {
+    let mut conn = db::connect(&config.database_url)
+        .with_context(|| format!("cannot open {}", db::redact(&config.database_url)))?;
+    db::run_migrations(&mut conn).map_err(anyhow::Error::msg)?;
+    Ok(conn)
+}
+
+fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let listener =
-        TcpListener::bind(&config.bind).map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
+        TcpListener::bind(&config.bind).with_context(|| format!("cannot bind {}", config.bind))?;
     tracing::info!(
         bind = %config.bind,
         database = %db::redact(&config.database_url),
         "incidentdb serving; docs at http://{}/docs/",
         config.bind
     );
-    let state = incidentdb::state(config)?;
+    let state = incidentdb::state(config).map_err(anyhow::Error::msg)?;
     if demo {
-        let mut conn = state.pool.get().map_err(|e| e.to_string())?;
-        let loaded = incidentdb::demo::load_if_empty(&mut conn).map_err(|e| e.to_string())?;
+        let mut conn = state.pool.get().context("no database connection")?;
+        let loaded = incidentdb::demo::load_if_empty(&mut conn).context("loading the demo data")?;
         tracing::info!(loaded, "demo data");
     }
     actix_web::rt::System::new()
         .block_on(async { incidentdb::server(state, listener)?.await })
-        .map_err(|e| e.to_string())
+        .context("serving")
 }
 
-fn import_file(config: &Config, file: &str, options: ImportOptions) -> Result<(), String> {
-    let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
-    db::run_migrations(&mut conn)?;
-    db::tune_for_bulk_load(&mut conn).map_err(|e| e.to_string())?;
+fn import_file(config: &Config, file: &str, options: ImportOptions) -> anyhow::Result<()> {
+    let mut conn = open(config)?;
+    db::tune_for_bulk_load(&mut conn).context("tuning the connection for a bulk load")?;
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if file == "-" {
         (Box::new(std::io::stdin()), None)
     } else {
-        let opened = File::open(file).map_err(|e| format!("cannot open {file}: {e}"))?;
+        let opened = File::open(file).with_context(|| format!("cannot open {file}"))?;
         let size = opened.metadata().ok().map(|m| m.len());
         (Box::new(opened), size)
     };
@@ -161,24 +191,24 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> Result<()
             },
             true,
         ),
-        Err(other) => return Err(other.to_string()),
+        Err(other) => return Err(other).context("importing"),
     };
-    print(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
+    print(&serde_json::to_string_pretty(&report)?)?;
     if failed {
-        return Err(format!(
+        anyhow::bail!(
             "{} invalid rows; nothing was written (use --on-error skip to write the valid rows)",
             report.skipped
-        ));
+        );
     }
     Ok(())
 }
 
 /// Writes `text` and a newline to standard output. A reader that stops early (`| head`) is
 /// not an error: what it wanted it got.
-fn print(text: &str) -> Result<(), String> {
+fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing output"),
         _ => Ok(()),
     }
 }
@@ -201,27 +231,26 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
     bar
 }
 
-fn manage_keys(config: &Config, command: KeysCommand) -> Result<(), String> {
-    let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
-    db::run_migrations(&mut conn)?;
+fn manage_keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    let mut conn = open(config)?;
     match command {
         KeysCommand::Create { name, role } => {
             let token = keys::create(&mut conn, &name, role).map_err(|e| match e {
                 diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::UniqueViolation,
                     _,
-                ) => format!("a key named {name:?} exists"),
-                other => other.to_string(),
+                ) => anyhow::anyhow!("a key named {name:?} exists"),
+                other => anyhow::Error::new(other).context("creating the key"),
             })?;
             print(&token)?;
         }
         KeysCommand::List => {
-            let listed = keys::list(&mut conn).map_err(|e| e.to_string())?;
-            print(&serde_json::to_string_pretty(&listed).map_err(|e| e.to_string())?)?;
+            let listed = keys::list(&mut conn).context("listing the keys")?;
+            print(&serde_json::to_string_pretty(&listed)?)?;
         }
         KeysCommand::Revoke { name } => {
-            if !keys::revoke(&mut conn, &name).map_err(|e| e.to_string())? {
-                return Err(format!("no active key named {name:?}"));
+            if !keys::revoke(&mut conn, &name).context("revoking the key")? {
+                anyhow::bail!("no active key named {name:?}");
             }
             eprintln!("revoked {name}");
         }

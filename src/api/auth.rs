@@ -105,7 +105,7 @@ fn bearer_token(req: &HttpRequest) -> AppResult<Option<String>> {
 async fn authenticate(req: HttpRequest) -> AppResult<Caller> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::Internal("no application state".into()))?
+        .ok_or_else(|| AppError::internal("no application state"))?
         .clone();
     let Some(token) = bearer_token(&req)? else {
         if state.config.read_requires_key {

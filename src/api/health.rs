@@ -62,7 +62,7 @@ async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 async fn metrics(state: web::Data<AppState>, _caller: Caller) -> AppResult<HttpResponse> {
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&state.metrics.registry.gather())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
         .body(text))

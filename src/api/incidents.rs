@@ -15,7 +15,7 @@ use super::auth::Caller;
 use super::{parse_json, requested_format, spawn_long, AppState};
 use crate::db::incidents as store;
 use crate::db::keys::Role;
-use crate::db::{write_transaction, DbConnection};
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
 use crate::model::incident::{Incident, IncidentBody};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
@@ -282,11 +282,9 @@ async fn create_incident(
     caller.require(Role::Editor)?;
     let valid = validated(parse_json(&body)?)?;
     let incident = state
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let id = store::insert(conn, &valid)?;
-                find(conn, id)
-            })
+        .write(move |conn| {
+            let id = store::insert(conn, &valid)?;
+            find(conn, id)
         })
         .await?;
     let mut response = HttpResponse::Created();
@@ -333,19 +331,17 @@ async fn patch_incident(
     }
     let expected = if_match(&req)?;
     let incident = state
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = find(conn, id)?;
-                check_version(&current, expected.as_deref())?;
-                let valid = validated(patched(&current, &patch)?)?;
-                store::replace(conn, id, current.version, &valid)?.ok_or(
-                    AppError::PreconditionFailed {
-                        current: current.version + 1,
-                        expected: current.version.to_string(),
-                    },
-                )?;
-                find(conn, id)
-            })
+        .write(move |conn| {
+            let current = find(conn, id)?;
+            check_version(&current, expected.as_deref())?;
+            let valid = validated(patched(&current, &patch)?)?;
+            store::replace(conn, id, current.version, &valid)?.ok_or(
+                AppError::PreconditionFailed {
+                    current: current.version + 1,
+                    expected: current.version.to_string(),
+                },
+            )?;
+            find(conn, id)
         })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &incident))
@@ -380,12 +376,10 @@ async fn delete_incident(
     let id = path.into_inner();
     let expected = if_match(&req)?;
     state
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = find(conn, id)?;
-                check_version(&current, expected.as_deref())?;
-                Ok(store::delete(conn, id)?)
-            })
+        .write(move |conn| {
+            let current = find(conn, id)?;
+            check_version(&current, expected.as_deref())?;
+            Ok(store::delete(conn, id)?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -401,8 +395,7 @@ fn validated(input: IncidentBody) -> AppResult<ValidIncident> {
 
 /// `current` with the merge patch applied, read back as input.
 fn patched(current: &Incident, patch: &Value) -> AppResult<IncidentBody> {
-    let mut document =
-        serde_json::to_value(&current.body).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut document = serde_json::to_value(&current.body).map_err(AppError::internal)?;
     let location = patch.get("location");
     // A new country name must not be overridden by the code of the old country.
     if location.is_some_and(|l| l.get("country").is_some() && l.get("country_code").is_none()) {

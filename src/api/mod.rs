@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::Config;
-use crate::db::{DbConnection, DbPool};
+use crate::db::{write_transaction, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::model::json::from_json;
 use crate::query::export::Format;
@@ -51,6 +51,16 @@ impl AppState {
         .await?
     }
 
+    /// Runs `work` in one write transaction (see `db::write_transaction`) on a pooled
+    /// connection; an error rolls it back.
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    {
+        self.run(|conn| write_transaction(conn, work)).await
+    }
+
     /// Runs `work` on a thread of its own, for work that lasts as long as a client keeps
     /// sending or reading (imports, exports): on the blocking pool it would hold one of the
     /// few threads every short query needs.
@@ -64,9 +74,7 @@ impl AppState {
         spawn_long(move || {
             let _ = sender.send(work(&pool));
         })?;
-        receiver
-            .await
-            .map_err(|_| AppError::Internal("the worker thread stopped".into()))?
+        receiver.await.map_err(AppError::internal)?
     }
 }
 
@@ -76,7 +84,7 @@ pub fn spawn_long(work: impl FnOnce() + Send + 'static) -> AppResult<()> {
         .name("incidentdb-long".into())
         .spawn(work)
         .map(drop)
-        .map_err(|e| AppError::Internal(format!("cannot start a thread: {e}")))
+        .map_err(AppError::internal)
 }
 
 /// Registers every route.

@@ -1,11 +1,9 @@
 //! `POST /v1/imports`: the real dataset samples (when ../shared is there), our own fixtures in
 //! each format, idempotent re-imports, and the abort / skip contract for bad rows.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{assert_problem, TestApp};
+use crate::common::{assert_problem, TestApp};
 use reqwest::blocking::Response;
 use serde_json::{json, Value};
 

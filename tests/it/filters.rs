@@ -1,10 +1,8 @@
 //! Every filter of `GET /v1/incidents`, its combinations, sorting and pagination.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{assert_problem, kabul, TestApp};
+use crate::common::{assert_problem, kabul, TestApp};
 use serde_json::json;
 
 /// Five incidents that tell the filters apart; returns the app and their ids in this order:
@@ -258,7 +256,7 @@ fn pages_stay_stable_while_rows_are_inserted() {
         .iter()
         .map(|i| i["id"].as_i64().unwrap())
         .collect();
-    app.create(&common::incident("AF", "2030-01-01"));
+    app.create(&crate::common::incident("AF", "2030-01-01"));
     let cursor = first["next_cursor"].as_str().unwrap();
     let rest = app.ids(&format!("/v1/incidents?limit=100&cursor={cursor}"));
     assert_eq!(
@@ -275,7 +273,7 @@ fn pages_stay_stable_while_rows_are_inserted() {
 #[test]
 fn pages_over_several_countries_follow_the_export_order_short_or_long() {
     let app = TestApp::start();
-    app.import_report("format=ndjson", common::generated_ndjson(400));
+    app.import_report("format=ndjson", crate::common::generated_ndjson(400));
     for sort in ["-occurred_on", "occurred_on", "-killed"] {
         let filter = format!("country=AF,SY&from=2019-03&sort={sort}");
         let csv = app

@@ -1,9 +1,7 @@
 //! The OpenAPI document is the contract: the committed file must match the code.
-//! Run with `UPDATE_OPENAPI=1` to rewrite `openapi/openapi.json` after a deliberate change.
+//! Run with `UPDATE_OPENAPI=1 cargo test --test it openapi` to rewrite `openapi/openapi.json` after a deliberate change.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use incidentdb::query::filter::FilterParams;
 use incidentdb::query::page::PageParams;
 use incidentdb::query::stats::StatsParams;
@@ -26,7 +24,7 @@ fn the_committed_document_matches_the_code() {
     let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
     assert!(
         committed == generated,
-        "openapi/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test --test openapi`"
+        "openapi/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test --test it openapi`"
     );
 }
 

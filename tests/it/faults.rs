@@ -2,13 +2,11 @@
 //! re-running it ends with exactly the file's incidents; writers during an import wait their
 //! turn instead of failing.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{generated_ndjson, incident, TestApp};
+use crate::common::{generated_ndjson, incident, TestApp};
 use diesel::prelude::*;
 use incidentdb::db::schema::{incident_perpetrators, incidents};
 use serde_json::Value;

@@ -1,9 +1,7 @@
 //! The protections: keys and roles, revocation, body limits, rate limits, CORS, SQL-looking
 //! input, and what every response carries for operators (request ids, metrics).
 
-mod common;
-
-use common::{incident, kabul, TestApp};
+use crate::common::{incident, kabul, TestApp};
 use incidentdb::db::keys;
 use serde_json::{json, Value};
 

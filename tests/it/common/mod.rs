@@ -2,7 +2,6 @@
 //!
 //! The backend comes from `TEST_DATABASE_URL`: unset or a SQLite URL → a fresh SQLite file
 //! per test; `postgres://…` → a fresh database per test on that server, dropped afterwards.
-#![allow(dead_code)] // each test binary uses its own part of the harness
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -26,7 +25,8 @@ pub struct TestApp {
     pub reader: String,
     pub database_url: String,
     server: actix_web::dev::ServerHandle,
-    database: TestDatabase,
+    /// Dropped after the server stops: dropping it deletes the database.
+    _database: TestDatabase,
 }
 
 enum TestDatabase {
@@ -139,7 +139,7 @@ impl TestApp {
             reader,
             database_url,
             server,
-            database,
+            _database: database,
         }
     }
 

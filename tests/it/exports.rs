@@ -1,10 +1,8 @@
 //! Exports of `GET /v1/incidents`: CSV, GeoJSON and NDJSON of every match, streamed.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{assert_problem, generated_ndjson, incident, kabul, ucdp_sample, TestApp};
+use crate::common::{assert_problem, generated_ndjson, incident, kabul, ucdp_sample, TestApp};
 use serde_json::{json, Value};
 
 fn total(app: &TestApp, filter: &str) -> u64 {

@@ -2,16 +2,14 @@
 //! service: every one must now be a 4xx naming the parameter or field, or work, and the
 //! service must keep serving.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::common::{assert_problem, incident, kabul, TestApp};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{assert_problem, incident, kabul, TestApp};
 use serde_json::{json, Value};
 
 fn words(word: &str, count: usize) -> String {

@@ -1,8 +1,6 @@
 //! `/v1/regions` (UN M49 and named regions) and the health endpoints.
 
-mod common;
-
-use common::{assert_problem, incident, TestApp};
+use crate::common::{assert_problem, incident, TestApp};
 use serde_json::{json, Value};
 
 #[test]

@@ -1,8 +1,6 @@
 //! `GET /v1/stats`: the same filters as the list, grouped sums computed in the database.
 
-mod common;
-
-use common::{assert_problem, incident, kabul, ucdp_sample, TestApp};
+use crate::common::{assert_problem, incident, kabul, ucdp_sample, TestApp};
 use serde_json::{json, Value};
 
 /// Every incident matching `query` (one page: the fixtures are small).

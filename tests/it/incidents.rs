@@ -1,8 +1,6 @@
 //! The incident resource: create, read, change, delete, with keys and validation.
 
-mod common;
-
-use common::{assert_problem, incident, kabul, TestApp};
+use crate::common::{assert_problem, incident, kabul, TestApp};
 use serde_json::{json, Value};
 
 #[test]

@@ -1,0 +1,16 @@
+//! The integration tests: one binary (one link, one set of helpers in `common`), a module
+//! per resource. Each test starts the real service on a fresh database and speaks HTTP; the
+//! backend comes from `TEST_DATABASE_URL` (see `common`).
+
+mod common;
+mod exports;
+mod faults;
+mod filters;
+mod imports;
+mod incidents;
+mod openapi;
+mod properties;
+mod regions;
+mod reliability;
+mod security;
+mod stats;
