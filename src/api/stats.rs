@@ -79,7 +79,7 @@ async fn get_stats(
     params.finish()?;
     let group_by = keys.clone();
     let data = state
-        .run(move |conn| {
+        .read(move |conn| {
             filter.resolve_named_regions(conn)?;
             stats::stats(conn, &filter, &keys)
         })

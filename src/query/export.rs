@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use super::page::{Page, Sort};
 use super::{list, Filter};
 use crate::db::incidents::StoredIncident;
-use crate::db::DbPool;
-use crate::error::{AppError, AppResult};
+use crate::db::PooledConnection;
+use crate::error::AppResult;
 use crate::model::incident::{Incident, Source};
 
 /// Incidents read and written together.
@@ -286,10 +286,10 @@ fn wire_name<T: Serialize>(value: &T) -> String {
 }
 
 /// Reads every incident `filter` matches in `sort` order, `BATCH` at a time, each batch one
-/// keyset query on a connection taken for it alone (a slow client holds no connection), and
-/// hands each batch to `emit` until it returns false.
+/// keyset query on a connection taken from `connect` for it alone (a slow client holds no
+/// connection), and hands each batch to `emit` until it returns false.
 pub fn each_batch(
-    pool: &DbPool,
+    connect: impl Fn() -> AppResult<PooledConnection>,
     filter: &Filter,
     sort: Sort,
     mut emit: impl FnMut(Vec<StoredIncident>) -> bool,
@@ -302,7 +302,7 @@ pub fn each_batch(
     };
     loop {
         let listing = {
-            let mut conn = pool.get().map_err(AppError::from)?;
+            let mut conn = connect()?;
             list(&mut conn, filter, &page)?
         };
         let next = listing.next_cursor;
