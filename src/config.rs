@@ -5,8 +5,13 @@ use std::env;
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `sqlite://PATH`, a bare SQLite path, or `postgres://...`.
+    /// `sqlite://PATH`, a bare SQLite path, or `postgres://...`: the primary, which takes
+    /// every write.
     pub database_url: String,
+    /// Read replicas of the primary, on its backend; empty: the primary serves every read.
+    pub database_read_urls: Vec<String>,
+    /// Read-only mode, for maintenance of the primary: every write is refused with 503.
+    pub read_only: bool,
     /// Address to listen on.
     pub bind: String,
     /// Whether reads need an API key too.
@@ -48,14 +53,14 @@ impl Config {
             max_body_bytes: parse("INCIDENTDB_MAX_BODY_BYTES", defaults.max_body_bytes)?,
             rate_limit_per_second: parse("INCIDENTDB_RATE_LIMIT", 100)?,
             rate_limit_burst: parse("INCIDENTDB_RATE_LIMIT_BURST", 200)?,
-            cors_origins: var("INCIDENTDB_CORS_ORIGINS")
-                .map(|list| list.split(',').map(|o| o.trim().to_string()).collect())
-                .unwrap_or_default(),
+            cors_origins: list("INCIDENTDB_CORS_ORIGINS"),
             max_imports: at_least_one("INCIDENTDB_MAX_IMPORTS", defaults.max_imports)?,
             import_idle_timeout: std::time::Duration::from_secs(at_least_one(
                 "INCIDENTDB_IMPORT_IDLE_SECONDS",
                 defaults.import_idle_timeout.as_secs(),
             )?),
+            database_read_urls: list("DATABASE_READ_URL"),
+            read_only: parse("INCIDENTDB_READ_ONLY", defaults.read_only)?,
             database_url,
         })
     }
@@ -65,6 +70,8 @@ impl Config {
     pub fn for_database(database_url: &str) -> Config {
         Config {
             database_url: database_url.to_string(),
+            database_read_urls: Vec::new(),
+            read_only: false,
             bind: "127.0.0.1:0".into(),
             read_requires_key: false,
             pool_size: 4,
@@ -82,6 +89,19 @@ impl Config {
 
 fn var(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A comma-separated list; unset: empty.
+fn list(name: &str) -> Vec<String> {
+    var(name)
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {

@@ -60,6 +60,11 @@ pub enum AppError {
     Http(StatusCode, String),
     #[error("the database is not reachable")]
     Unavailable,
+    #[error(
+        "the service is in read-only mode for database maintenance (INCIDENTDB_READ_ONLY): \
+         writes are refused until it ends, reads work"
+    )]
+    ReadOnly,
     #[error("the database is busy with another write (a large import?); retry shortly")]
     Busy,
     /// A failure of ours; its source goes to the log, never to the client.
@@ -107,6 +112,7 @@ impl AppError {
             AppError::TooManyRequests(_) => "Too many requests",
             AppError::Http(status, _) => status.canonical_reason().unwrap_or("HTTP error"),
             AppError::Unavailable | AppError::Busy => "Service unavailable",
+            AppError::ReadOnly => "Read-only mode",
             AppError::Internal(_) => "Internal server error",
         }
     }
@@ -259,7 +265,9 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Http(status, _) => *status,
-            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy | AppError::ReadOnly => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

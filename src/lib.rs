@@ -26,16 +26,24 @@ use utoipa_swagger_ui::SwaggerUi;
 use api::AppState;
 use config::Config;
 
-/// Opens the database (running its migrations) and builds the shared state.
+/// Opens the database (running its migrations) and its replicas, and builds the shared state.
 pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
     let pool = db::open_pool(&config.database_url, config.pool_size)?;
+    let metrics = middleware::metrics()?;
+    let replicas = db::Replicas::open(
+        &config.database_url,
+        &config.database_read_urls,
+        config.pool_size,
+        &metrics.registry,
+    )?;
     let imports = std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_imports));
     Ok(web::Data::new(AppState {
         pool,
+        replicas: std::sync::Arc::new(replicas),
         imports,
         rate_limit: middleware::RateLimit::of(&config),
         known_keys: api::auth::KnownKeys::default(),
-        metrics: middleware::metrics()?,
+        metrics,
         config,
     }))
 }
@@ -45,7 +53,8 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
     let workers = state.config.workers;
     // As many blocking threads as pooled connections: more would only park on the pool and
     // crowd the cores (measured: 50 threads under 32 connections).
-    let blocking_threads = (state.config.pool_size as usize).div_ceil(workers);
+    let connections = state.pool.max_size() + state.replicas.max_size();
+    let blocking_threads = (connections as usize).div_ceil(workers);
     let metrics = state.metrics.clone();
     let server = HttpServer::new(move || {
         let (app, document) = App::new()
@@ -59,6 +68,10 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
         app.wrap(ErrorHandlers::new().default_handler(error::problem_for_plain_errors))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::limit_rate))
+            .wrap(Condition::new(
+                state.config.read_only,
+                from_fn(middleware::refuse_writes),
+            ))
             .wrap(Condition::new(
                 !state.config.cors_origins.is_empty(),
                 middleware::cors(&state.config),

@@ -89,6 +89,20 @@ pub async fn limit_rate(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
+/// Read-only mode: every request whose method may write (all but GET, HEAD, OPTIONS and
+/// TRACE) answers 503 before its key, rate or body is looked at, so no write reaches the
+/// primary and every client learns why alike.
+pub async fn refuse_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if req.method().is_safe() {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let response = AppError::ReadOnly.error_response();
+    Ok(req.into_response(response).map_into_right_body())
+}
+
 /// Request counts and latencies per route, shared by every worker; `GET /metrics` serves
 /// them (see `api::health`), behind a key when reads need one.
 pub fn metrics() -> Result<PrometheusMetrics, String> {

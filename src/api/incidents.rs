@@ -98,7 +98,7 @@ async fn list_incidents(
         return export(&state, filter, page.sort, format).await;
     }
     let (body, next_cursor) = state
-        .run(move |conn| {
+        .read(move |conn| {
             filter.resolve_named_regions(conn)?;
             let listing = query::list(conn, &filter, &page)?;
             let next_cursor = listing.next_cursor.as_ref().map(|c| page.encode(c));
@@ -157,7 +157,7 @@ async fn export(
     format: Format,
 ) -> AppResult<HttpResponse> {
     let (filter, omitted) = state
-        .run(move |conn| {
+        .read(move |conn| {
             filter.resolve_named_regions(conn)?;
             let omitted = match format {
                 Format::Geojson => query::count_without_coordinates(conn, &filter)?,
@@ -167,10 +167,10 @@ async fn export(
         })
         .await?;
     let (sender, receiver) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
-    let pool = state.pool.clone();
+    let connect = state.reader();
     spawn_long(move || {
         let send = |bytes: Vec<u8>| sender.blocking_send(Ok(web::Bytes::from(bytes))).is_ok();
-        if let Err(error) = export::write_all(&pool, &filter, sort, format, omitted, send) {
+        if let Err(error) = export::write_all(connect, &filter, sort, format, omitted, send) {
             tracing::error!(%error, "export stopped");
             let _ = sender.blocking_send(Err(std::io::Error::other("export stopped")));
         }
@@ -232,7 +232,7 @@ async fn list_deleted(
     params.finish()?;
     let as_of = store::now();
     let data = state
-        .run(move |conn| Ok(store::deleted_since(conn, since)?))
+        .read(move |conn| Ok(store::deleted_since(conn, since)?))
         .await?;
     Ok(HttpResponse::Ok().json(DeletedPage { data, as_of }))
 }

@@ -16,14 +16,17 @@ use serde::de::DeserializeOwned;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::Config;
-use crate::db::{write_transaction, DbConnection, DbPool};
+use crate::db::{write_transaction, DbConnection, DbPool, PooledConnection, Replicas};
 use crate::error::{AppError, AppResult};
 use crate::model::json::from_json;
 use crate::query::export::Format;
 
 /// What every handler shares.
 pub struct AppState {
+    /// The primary: writes, and the reads that must see them.
     pub pool: DbPool,
+    /// The read replicas, none without `DATABASE_READ_URL`.
+    pub replicas: std::sync::Arc<Replicas>,
     pub config: Config,
     /// One permit per import that may run at once.
     pub imports: std::sync::Arc<tokio::sync::Semaphore>,
@@ -35,14 +38,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs `work` on a pooled connection on the blocking thread pool, off the async workers.
-    /// The pool has as many threads as there are connections (see `server`), so a query waits
-    /// in the pool's queue, not on a thread of its own parked until a connection frees up.
+    /// Runs `work` on a connection to the primary on the blocking thread pool, off the async
+    /// workers: for writes, and for reads that must see the latest write (key checks, an
+    /// incident read back after its change). The pool has as many threads as there are
+    /// connections (see `server`), so a query waits in the pool's queue, not on a thread of
+    /// its own parked until a connection frees up. In read-only mode nothing writes, so there
+    /// is no write to see: `work` runs as in `read`, and answers while the primary is down.
     pub async fn run<T, F>(&self, work: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     {
+        if self.config.read_only {
+            return self.read(work).await;
+        }
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
@@ -59,6 +68,27 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     {
         self.run(|conn| write_transaction(conn, work)).await
+    }
+
+    /// Runs `work`, which only reads and may lag the primary by the replication delay, like
+    /// `run` but on a replica's connection (the primary's when no replica answers in time).
+    pub async fn read<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    {
+        let connect = self.reader();
+        web::block(move || {
+            let mut conn = connect()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// Takes a connection for a read, each time it is called (see `read`).
+    pub fn reader(&self) -> impl Fn() -> AppResult<PooledConnection> + Send + 'static {
+        let (primary, replicas) = (self.pool.clone(), self.replicas.clone());
+        move || Ok(replicas.connection(&primary)?)
     }
 
     /// Runs `work` on a thread of its own, for work that lasts as long as a client keeps

@@ -92,7 +92,7 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
 )]
 #[get("/v1/regions")]
 async fn list_regions(state: web::Data<AppState>, _caller: Caller) -> AppResult<HttpResponse> {
-    let named = state.run(|conn| Ok(regions::all(conn)?)).await?;
+    let named = state.read(|conn| Ok(regions::all(conn)?)).await?;
     let mut regions = Vec::new();
     for (region, subregions) in country::m49_regions() {
         regions.push(Region {

@@ -58,7 +58,7 @@ async fn get_stats(
     let format = requested_format(&req, stats_params.format).unwrap_or_default();
     let group_by = keys.clone();
     let data = state
-        .run(move |conn| {
+        .read(move |conn| {
             filter.resolve_named_regions(conn)?;
             stats::stats(conn, &filter, &keys)
         })

@@ -4,6 +4,7 @@
 pub mod incidents;
 pub mod keys;
 pub mod regions;
+pub mod replicas;
 pub mod schema;
 pub mod sql;
 pub mod time;
@@ -14,6 +15,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::{Connection, PgConnection, QueryResult, QueryableByName, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+pub use replicas::Replicas;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -22,6 +24,9 @@ pub enum DbConnection {
 }
 
 pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+
+/// A connection taken from a `DbPool`, given back when dropped.
+pub type PooledConnection = diesel::r2d2::PooledConnection<ConnectionManager<DbConnection>>;
 
 /// Runs `$body` with `$c` bound to the concrete connection, for the few statements the
 /// multi-backend connection cannot express (multi-row `INSERT … RETURNING`). The body is
@@ -71,8 +76,14 @@ fn driver_url(url: &str) -> &str {
 /// made the kernel map in the neighbours of every page read, so the server's resident memory
 /// grew with the file (126 MB at 1M incidents, against 53 MB with the cache, for 0–10% of the
 /// list throughput; the operating system's file cache still holds the rest).
+///
+/// A replica's connections are read-only besides: a standby refuses writes anyway, and a
+/// writable database named in `DATABASE_READ_URL` (the primary itself, a copy of a SQLite
+/// file) then refuses them too, so a read that writes by mistake fails alike everywhere.
 #[derive(Debug)]
-struct ConnectionSettings;
+struct ConnectionSettings {
+    read_only: bool,
+}
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
@@ -86,6 +97,13 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettin
                  PRAGMA temp_store = MEMORY;",
             ),
         }
+        .and_then(|()| match conn {
+            _ if !self.read_only => Ok(()),
+            DbConnection::Postgres(pg) => {
+                pg.batch_execute("SET default_transaction_read_only = on")
+            }
+            DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA query_only = ON"),
+        })
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -93,7 +111,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettin
 /// Opens a single connection (CLI commands, migrations).
 pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
     let mut conn = DbConnection::establish(driver_url(url))?;
-    ConnectionSettings
+    ConnectionSettings { read_only: false }
         .on_acquire(&mut conn)
         .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
@@ -217,15 +235,24 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), String> {
 pub fn open_pool(url: &str, size: u32) -> Result<DbPool, String> {
     let mut conn = connect(url).map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
     run_migrations(&mut conn)?;
+    pool_builder(url, size, ConnectionSettings { read_only: false })
+        .connection_timeout(Duration::from_secs(10))
+        .build(ConnectionManager::new(driver_url(url)))
+        .map_err(|e| format!("cannot open a pool on {}: {e}", redact(url)))
+}
+
+/// What the primary's and the replicas' pools have in common.
+fn pool_builder(
+    url: &str,
+    size: u32,
+    settings: ConnectionSettings,
+) -> diesel::r2d2::Builder<ConnectionManager<DbConnection>> {
     Pool::builder()
         .max_size(size)
         // A checkout test runs a statement before every request's work: PostgreSQL needs it,
         // since its connections go stale when the server restarts; a SQLite file cannot.
         .test_on_check_out(Backend::of(url) == Backend::Postgres)
-        .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(ConnectionSettings))
-        .build(ConnectionManager::new(driver_url(url)))
-        .map_err(|e| format!("cannot open a pool on {}: {e}", redact(url)))
+        .connection_customizer(Box::new(settings))
 }
 
 /// The URL without its password, for messages.

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use super::page::{Page, Sort};
 use super::{list, Filter};
 use crate::db::incidents::StoredIncident;
-use crate::db::DbPool;
-use crate::error::{AppError, AppResult};
+use crate::db::PooledConnection;
+use crate::error::AppResult;
 use crate::model::incident::{utc_timestamp, DatePrecision, GeoPrecision, Incident, Source};
 use crate::model::wire::WireName;
 
@@ -179,10 +179,10 @@ fn csv_header() -> Vec<u8> {
 }
 
 /// Writes every incident `filter` matches, in `sort` order, as `format` through `send`, from
-/// header to footer; `omitted` is the GeoJSON count of matches without coordinates. Stops
+/// header to footer, each batch read on a connection from `connect`; `omitted` is the GeoJSON count of matches without coordinates. Stops
 /// early when `send` returns false (the client went away).
 pub fn write_all(
-    pool: &DbPool,
+    connect: impl Fn() -> AppResult<PooledConnection>,
     filter: &Filter,
     sort: Sort,
     format: Format,
@@ -196,7 +196,7 @@ pub fn write_all(
     // No incident written yet: a GeoJSON batch of incidents without coordinates writes none.
     let mut first = true;
     let mut unreadable = None;
-    each_batch(pool, filter, sort, |batch| {
+    each_batch(connect, filter, sort, |batch| {
         match writer.batch(&batch, first) {
             Ok(bytes) => {
                 first &= bytes.is_empty();
@@ -292,10 +292,10 @@ impl Writer {
 }
 
 /// Reads every incident `filter` matches in `sort` order, `BATCH` at a time, each batch one
-/// keyset query on a connection taken for it alone (a slow client holds no connection), and
-/// hands each batch to `emit` until it returns false.
+/// keyset query on a connection taken from `connect` for it alone (a slow client holds no
+/// connection), and hands each batch to `emit` until it returns false.
 fn each_batch(
-    pool: &DbPool,
+    connect: impl Fn() -> AppResult<PooledConnection>,
     filter: &Filter,
     sort: Sort,
     mut emit: impl FnMut(Vec<StoredIncident>) -> bool,
@@ -308,7 +308,7 @@ fn each_batch(
     };
     loop {
         let listing = {
-            let mut conn = pool.get().map_err(AppError::from)?;
+            let mut conn = connect()?;
             list(&mut conn, filter, &page)?
         };
         let next = listing.next_cursor;

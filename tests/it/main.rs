@@ -12,5 +12,6 @@ mod openapi;
 mod properties;
 mod regions;
 mod reliability;
+mod replicas;
 mod security;
 mod stats;
