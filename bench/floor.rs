@@ -166,7 +166,7 @@ fn measure(
 }
 
 fn run(url: &str, seconds: f64, threads: usize) -> Result<(), String> {
-    let pool = db::open_pool(url, threads as u32)?;
+    let pool = db::open_pool(url, threads as u32).map_err(|e| format!("{e:#}"))?;
     let duration = Duration::from_secs_f64(seconds);
     let warmup = Duration::from_secs_f64((seconds / 10.0).min(1.0));
     let mut conn = pool.get().map_err(|e| e.to_string())?;

@@ -39,7 +39,7 @@ pub struct Config {
 
 impl Config {
     /// Reads `.env` (if present) and the environment.
-    pub fn from_env() -> Result<Config, String> {
+    pub fn from_env() -> anyhow::Result<Config> {
         dotenvy::dotenv().ok();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://incidents.db".into());
@@ -104,24 +104,22 @@ fn list(name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+fn parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     match var(name) {
         None => Ok(default),
         Some(text) => text
             .trim()
             .parse()
-            .map_err(|_| format!("{name}: cannot read {text:?}")),
+            .map_err(|_| anyhow::anyhow!("{name}: cannot read {text:?}")),
     }
 }
 
 fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(
     name: &str,
     default: T,
-) -> Result<T, String> {
+) -> anyhow::Result<T> {
     let value = parse(name, default)?;
-    if value < T::from(1) {
-        return Err(format!("{name}: must be at least 1"));
-    }
+    anyhow::ensure!(value >= T::from(1), "{name}: must be at least 1");
     Ok(value)
 }
 
@@ -133,11 +131,11 @@ mod tests {
     fn pool_and_worker_counts_must_be_at_least_one() {
         let name = "INCIDENTDB_TEST_AT_LEAST_ONE";
         env::set_var(name, "0");
-        let refused = at_least_one::<u32>(name, 4).unwrap_err();
+        let refused = at_least_one::<u32>(name, 4).unwrap_err().to_string();
         assert!(refused.contains(name), "{refused}");
         env::set_var(name, " 3 ");
-        assert_eq!(at_least_one::<usize>(name, 4), Ok(3));
+        assert_eq!(at_least_one::<usize>(name, 4).unwrap(), 3);
         env::remove_var(name);
-        assert_eq!(at_least_one::<u32>(name, 4), Ok(4));
+        assert_eq!(at_least_one::<u32>(name, 4).unwrap(), 4);
     }
 }

@@ -27,7 +27,7 @@ use api::AppState;
 use config::Config;
 
 /// Opens the database (running its migrations) and its replicas, and builds the shared state.
-pub fn state(config: Config) -> Result<web::Data<AppState>, String> {
+pub fn state(config: Config) -> anyhow::Result<web::Data<AppState>> {
     let pool = db::open_pool(&config.database_url, config.pool_size)?;
     let metrics = middleware::metrics()?;
     let replicas = db::Replicas::open(

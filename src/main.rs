@@ -134,7 +134,7 @@ fn config() -> anyhow::Result<Config> {
 fn open(config: &Config) -> anyhow::Result<db::DbConnection> {
     let mut conn = db::connect(&config.database_url)
         .with_context(|| format!("cannot open {}", db::redact(&config.database_url)))?;
-    db::run_migrations(&mut conn).map_err(anyhow::Error::msg)?;
+    db::run_migrations(&mut conn)?;
     Ok(conn)
 }
 
@@ -147,7 +147,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         "incidentdb serving; docs at http://{}/docs/",
         config.bind
     );
-    let state = incidentdb::state(config).map_err(anyhow::Error::msg)?;
+    let state = incidentdb::state(config)?;
     if demo {
         let mut conn = state.pool.get().context("no database connection")?;
         let loaded = incidentdb::demo::load_if_empty(&mut conn).context("loading the demo data")?;

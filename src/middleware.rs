@@ -105,11 +105,11 @@ pub async fn refuse_writes(
 
 /// Request counts and latencies per route, shared by every worker; `GET /metrics` serves
 /// them (see `api::health`), behind a key when reads need one.
-pub fn metrics() -> Result<PrometheusMetrics, String> {
+pub fn metrics() -> anyhow::Result<PrometheusMetrics> {
     PrometheusMetricsBuilder::new("incidentdb")
         .mask_unmatched_patterns("UNMATCHED")
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 /// CORS for the configured origins (`*`: any); none configured: no CORS headers, so browsers

@@ -11,6 +11,8 @@ pub mod time;
 
 use std::time::Duration;
 
+use anyhow::Context;
+
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::{Connection, PgConnection, QueryResult, QueryableByName, SqliteConnection};
@@ -110,7 +112,12 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettin
 
 /// Opens a single connection (CLI commands, migrations).
 pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
-    let mut conn = DbConnection::establish(driver_url(url))?;
+    // By the URL's backend: the multi-backend `establish` tries each in turn and reports only
+    // the last one's error ("invalid connection url"), whatever failed on the first.
+    let mut conn = match Backend::of(url) {
+        Backend::Postgres => DbConnection::Postgres(PgConnection::establish(url)?),
+        Backend::Sqlite => DbConnection::Sqlite(SqliteConnection::establish(driver_url(url))?),
+    };
     ConnectionSettings { read_only: false }
         .on_acquire(&mut conn)
         .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
@@ -221,24 +228,25 @@ pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
 }
 
 /// Runs the pending migrations of the connection's backend.
-pub fn run_migrations(conn: &mut DbConnection) -> Result<(), String> {
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     let migrations = match conn {
         DbConnection::Postgres(_) => POSTGRES_MIGRATIONS,
         DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
     };
     conn.run_pending_migrations(migrations)
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("running the migrations")
 }
 
 /// Migrates the database, then opens a pool of `size` connections.
-pub fn open_pool(url: &str, size: u32) -> Result<DbPool, String> {
-    let mut conn = connect(url).map_err(|e| format!("cannot open {}: {e}", redact(url)))?;
+pub fn open_pool(url: &str, size: u32) -> anyhow::Result<DbPool> {
+    let mut conn = connect(url).with_context(|| format!("cannot open {}", redact(url)))?;
     run_migrations(&mut conn)?;
     pool_builder(url, size, ConnectionSettings { read_only: false })
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager::new(driver_url(url)))
-        .map_err(|e| format!("cannot open a pool on {}: {e}", redact(url)))
+        .with_context(|| format!("cannot open a pool on {}", redact(url)))
 }
 
 /// What the primary's and the replicas' pools have in common.

@@ -41,18 +41,15 @@ impl Replicas {
         urls: &[String],
         size: u32,
         registry: &Registry,
-    ) -> Result<Replicas, String> {
+    ) -> anyhow::Result<Replicas> {
         let fallbacks = IntCounter::new(
             "incidentdb_replica_fallbacks_total",
             format!(
                 "Reads the primary served because no replica connection came within {} ms",
                 REPLICA_WAIT.as_millis()
             ),
-        )
-        .map_err(|e| e.to_string())?;
-        registry
-            .register(Box::new(fallbacks.clone()))
-            .map_err(|e| e.to_string())?;
+        )?;
+        registry.register(Box::new(fallbacks.clone()))?;
         let pools = urls
             .iter()
             .map(|url| replica_pool(primary_url, url, size))
@@ -117,13 +114,12 @@ impl Replicas {
     }
 }
 
-fn replica_pool(primary_url: &str, url: &str, size: u32) -> Result<DbPool, String> {
-    if Backend::of(url) != Backend::of(primary_url) {
-        return Err(format!(
-            "DATABASE_READ_URL {}: a replica is on the primary's backend",
-            redact(url)
-        ));
-    }
+fn replica_pool(primary_url: &str, url: &str, size: u32) -> anyhow::Result<DbPool> {
+    anyhow::ensure!(
+        Backend::of(url) == Backend::of(primary_url),
+        "DATABASE_READ_URL {}: a replica is on the primary's backend",
+        redact(url)
+    );
     Ok(
         pool_builder(url, size, ConnectionSettings { read_only: true })
             .connection_timeout(REPLICA_WAIT)

@@ -178,6 +178,6 @@ fn a_replica_on_another_backend_than_the_primary_is_refused() {
     };
     let mut config = Config::for_database(&app.database_url);
     config.database_read_urls = vec![other_backend];
-    let refused = incidentdb::state(config).err().expect("refused");
+    let refused = format!("{:#}", incidentdb::state(config).err().expect("refused"));
     assert!(refused.contains("DATABASE_READ_URL"), "{refused}");
 }
