@@ -65,7 +65,8 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             .app_data(web::PathConfig::default().error_handler(api::path_error))
             .configure(api::configure)
             .split_for_parts();
-        app.wrap(ErrorHandlers::new().default_handler(error::problem_for_plain_errors))
+        app.wrap(from_fn(middleware::head_as_get))
+            .wrap(ErrorHandlers::new().default_handler(error::problem_for_plain_errors))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::limit_rate))
             .wrap(Condition::new(

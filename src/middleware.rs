@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use actix_cors::Cors;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
@@ -67,6 +68,18 @@ impl RateLimit {
     pub fn clients(&self) -> usize {
         self.limiter.len()
     }
+}
+
+/// Answers `HEAD` as the `GET` of the same URL (the server sends its headers, not its body):
+/// GDAL's `/vsicurl/`, which QGIS uses, starts with `HEAD`.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Answers 429 with `Retry-After` to a client over its rate; the probes pass.

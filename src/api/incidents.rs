@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use actix_web::http::header::{self, ContentType, HeaderValue};
+use actix_web::http::header::{self, ContentType};
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -12,16 +12,21 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
+use super::conditional::{if_match, if_none_match, Tags};
 use super::{parse_json, requested_format, spawn_long, AppState};
 use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
+use crate::model::country::suggest;
 use crate::model::incident::{Incident, IncidentBody};
+use crate::model::validate::did_you_mean;
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
-use crate::query::export::{self, Format};
+use crate::param_name;
+use crate::query::export::{self, Format, Shape, Writer};
 use crate::query::filter::FilterParams;
-use crate::query::page::{PageParams, Sort};
+use crate::query::page::PageParams;
+use crate::query::params::List;
 use crate::query::params::Timestamp;
 use crate::query::{self, Filter, Page, Params};
 
@@ -54,15 +59,22 @@ pub struct IncidentPage {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
-    /// `json` (default): a page. `csv`, `geojson`, `ndjson`: every match, streamed, no page
-    /// limit (`limit` and `cursor` do not apply; `sort` does). The `Accept` header
-    /// (`text/csv`, `application/geo+json`, `application/x-ndjson`) works too. CSV columns:
-    /// the incident's fields flattened (`killed_low` … `injured_high`), with `perpetrators`,
-    /// `perpetrator_claims`, `source_urls` and `source_titles` joined by ` | `, and
-    /// `attributes` as a JSON object. GeoJSON leaves out incidents without coordinates and
-    /// counts them in `X-Omitted-Without-Coordinates`. NDJSON lines are import input.
-    #[param(inline, example = "csv")]
+    /// `json` (default): a page. `csv`, `geojson`, `ndjson`: every match, streamed, in the
+    /// list's `sort` order, from `cursor` when given and at most `limit` rows when given. The
+    /// `Accept` header (`text/csv`, `application/geo+json`, `application/x-ndjson`) works too.
+    /// CSV columns: the incident's fields flattened (`killed_low` … `injured_high`), with
+    /// `perpetrators`, `perpetrator_claims`, `source_urls` and `source_titles` joined by ` | `,
+    /// and `attributes` as a JSON object. GeoJSON: Points whose properties are the CSV's
+    /// columns; incidents without coordinates are left out and counted in
+    /// `X-Omitted-Without-Coordinates`. NDJSON lines are the incidents as served, which import
+    /// as they are.
+    #[param(inline)]
     pub format: Option<Format>,
+    /// CSV: start with a byte order mark, so Excel reads non-ASCII names right.
+    pub bom: Option<bool>,
+    /// CSV: only these columns, in this order.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub columns: Option<List>,
 }
 
 /// List incidents matching the filters, newest first by default, with cursor pagination;
@@ -91,11 +103,22 @@ async fn list_incidents(
 ) -> AppResult<HttpResponse> {
     let mut params = Params::parse(req.query_string())?;
     let mut filter = Filter::try_from(params.read::<FilterParams>()?)?;
-    let page = Page::try_from(params.read::<PageParams>()?)?;
-    let format = requested_format(&req, params.read::<ExportParams>()?.format).unwrap_or_default();
+    let page_params: PageParams = params.read()?;
+    let export_limit = page_params.limit.map(usize::from);
+    let page = Page::try_from(page_params)?;
+    let export_params: ExportParams = params.read()?;
     params.finish()?;
+    let format = requested_format(&req, export_params.format).unwrap_or_default();
     if format != Format::Json {
-        return export(&state, filter, page.sort, format).await;
+        let writer = Writer {
+            format,
+            shape: Shape {
+                bom: export_params.bom.unwrap_or(false),
+                columns: chosen_columns(export_params.columns)?,
+                limit: export_limit,
+            },
+        };
+        return export(&state, filter, page, writer).await;
     }
     let (body, next_cursor) = state
         .read(move |conn| {
@@ -107,7 +130,7 @@ async fn list_incidents(
         .await?;
     let mut response = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
-        response.insert_header((header::LINK, next_link(&req, cursor)));
+        response.insert_header((header::LINK, links(&req, cursor)));
     }
     Ok(response.content_type(ContentType::json()).body(body))
 }
@@ -137,14 +160,22 @@ pub fn page_body(listing: &query::Listing, next_cursor: Option<&str>) -> String 
     out
 }
 
-/// The request's URL with `cursor` replaced.
-fn next_link(req: &HttpRequest, cursor: &str) -> String {
+/// `Link` to the next page and the first, as absolute URLs: the request's, with `cursor`
+/// replaced or removed.
+fn links(req: &HttpRequest, next_cursor: &str) -> String {
+    let cursor = param_name!(PageParams, cursor);
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    pairs.retain(|(name, _)| name != "cursor");
-    pairs.push(("cursor".into(), cursor.into()));
-    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    format!("<{}?{query}>; rel=\"next\"", req.path())
+    pairs.retain(|(name, _)| name != cursor);
+    let info = req.connection_info();
+    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
+    let url = |pairs: &[(String, String)]| match serde_urlencoded::to_string(pairs) {
+        Ok(query) if !query.is_empty() => format!("{base}?{query}"),
+        _ => base.clone(),
+    };
+    let first = url(&pairs);
+    pairs.push((cursor.into(), next_cursor.into()));
+    format!("<{}>; rel=\"next\", <{first}>; rel=\"first\"", url(&pairs))
 }
 
 /// Streams every incident `filter` matches: the batches are read on a blocking thread and
@@ -153,9 +184,10 @@ fn next_link(req: &HttpRequest, cursor: &str) -> String {
 async fn export(
     state: &AppState,
     mut filter: Filter,
-    sort: Sort,
-    format: Format,
+    page: Page,
+    writer: Writer,
 ) -> AppResult<HttpResponse> {
+    let format = writer.format;
     let (filter, omitted) = state
         .read(move |conn| {
             filter.resolve_named_regions(conn)?;
@@ -170,7 +202,7 @@ async fn export(
     let connect = state.reader();
     spawn_long(move || {
         let send = |bytes: Vec<u8>| sender.blocking_send(Ok(web::Bytes::from(bytes))).is_ok();
-        if let Err(error) = export::write_all(connect, &filter, sort, format, omitted, send) {
+        if let Err(error) = export::write_all(connect, &filter, page, writer, omitted, send) {
             tracing::error!(%error, "export stopped");
             let _ = sender.blocking_send(Err(std::io::Error::other("export stopped")));
         }
@@ -181,12 +213,33 @@ async fn export(
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type()).insert_header((
         header::CONTENT_DISPOSITION,
-        format!("inline; filename=\"incidents.{}\"", format.extension()),
+        format!("attachment; filename=\"incidents.{}\"", format.extension()),
     ));
     if format == Format::Geojson {
         response.insert_header(("X-Omitted-Without-Coordinates", omitted.to_string()));
     }
     Ok(response.streaming(body))
+}
+
+/// The CSV columns asked for, each checked: an unknown one is a 400 with the closest names.
+fn chosen_columns(columns: Option<List>) -> AppResult<Option<Vec<String>>> {
+    let Some(List(columns)) = columns else {
+        return Ok(None);
+    };
+    let known = export::csv_columns();
+    if let Some(unknown) = columns.iter().find(|c| !known.contains(c)) {
+        let suggestions = suggest(unknown, known.iter().cloned());
+        return Err(AppError::InvalidParameter {
+            parameter: param_name!(ExportParams, columns).into(),
+            message: format!(
+                "unknown column {unknown:?}{}; known: {}",
+                did_you_mean(&suggestions),
+                known.join(", ")
+            ),
+            suggestions,
+        });
+    }
+    Ok(Some(columns))
 }
 
 /// Deletions since a time, for mirrors.
@@ -237,12 +290,18 @@ async fn list_deleted(
     Ok(HttpResponse::Ok().json(DeletedPage { data, as_of }))
 }
 
-/// One incident. The `ETag` is its version, for `If-Match` on PATCH and DELETE.
+/// One incident.
+///
+/// The `ETag` is its version, for `If-Match` on PATCH and DELETE and `If-None-Match` here.
 #[utoipa::path(
     tag = "incidents",
-    params(("id" = i64, Path, description = "Incident id", example = 1042)),
+    params(
+        ("id" = i64, Path, description = "Incident id", example = 1042),
+        ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304 without a body"),
+    ),
     responses(
         (status = 200, description = "The incident", body = Incident, headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 304, description = "Not modified: the client's copy is current", headers(("ETag" = String, description = "The version, quoted"))),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
         ReadProblems,
         ServiceProblems,
@@ -250,12 +309,19 @@ async fn list_deleted(
 )]
 #[get("/v1/incidents/{id}")]
 async fn get_incident(
+    req: HttpRequest,
     path: web::Path<i64>,
     state: web::Data<AppState>,
     _caller: Caller,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let unchanged_for = if_none_match(&req)?;
     let incident = state.run(move |conn| find(conn, id)).await?;
+    if unchanged_for.is_some_and(|tags| tags.match_weakly(incident.version)) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag(&incident)))
+            .finish());
+    }
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
 
@@ -333,7 +399,7 @@ async fn patch_incident(
     let incident = state
         .write(move |conn| {
             let current = find(conn, id)?;
-            check_version(&current, expected.as_deref())?;
+            check_version(&current, expected.as_ref())?;
             let valid = validated(patched(&current, &patch)?)?;
             store::replace(conn, id, current.version, &valid)?.ok_or(
                 AppError::PreconditionFailed {
@@ -378,7 +444,7 @@ async fn delete_incident(
     state
         .write(move |conn| {
             let current = find(conn, id)?;
-            check_version(&current, expected.as_deref())?;
+            check_version(&current, expected.as_ref())?;
             Ok(store::delete(conn, id)?)
         })
         .await?;
@@ -405,31 +471,23 @@ fn patched(current: &Incident, patch: &Value) -> AppResult<IncidentBody> {
     parse_json(document.to_string().as_bytes())
 }
 
-/// The version named by `If-Match`, if the header is present (`*` matches any).
-fn if_match(req: &HttpRequest) -> AppResult<Option<String>> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| AppError::parameter("If-Match", "not readable"))?;
-    let tag = text.trim().trim_start_matches("W/").trim_matches('"');
-    Ok((tag != "*").then(|| tag.to_string()))
-}
-
-fn check_version(current: &Incident, expected: Option<&str>) -> AppResult<()> {
+/// Fails with 412 unless `If-Match`, when given, names the current version (strongly).
+fn check_version(current: &Incident, expected: Option<&Tags>) -> AppResult<()> {
     match expected {
-        Some(tag) if tag != current.version.to_string() => Err(AppError::PreconditionFailed {
+        Some(tags) if !tags.match_strongly(current.version) => Err(AppError::PreconditionFailed {
             current: current.version,
-            expected: tag.to_string(),
+            expected: tags.describe(),
         }),
         _ => Ok(()),
     }
 }
 
+/// The incident's entity tag: its version, quoted.
+fn etag(incident: &Incident) -> String {
+    format!("\"{}\"", incident.version)
+}
+
 fn with_etag(mut response: actix_web::HttpResponseBuilder, incident: &Incident) -> HttpResponse {
-    if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", incident.version)) {
-        response.insert_header((header::ETAG, value));
-    }
+    response.insert_header((header::ETAG, etag(incident)));
     response.json(incident)
 }

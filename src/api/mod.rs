@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, registered in one place.
 
 pub mod auth;
+pub mod conditional;
 pub mod health;
 pub mod imports;
 pub mod incidents;
@@ -172,6 +173,7 @@ fn methods_of(path: &str) -> Vec<&'static str> {
                 let segments = pattern.split('/').map(str::to_string).collect();
                 let methods = [
                     ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),
@@ -205,7 +207,7 @@ fn methods_of(path: &str) -> Vec<&'static str> {
 
 /// Parses a JSON body; a problem names the JSON path of its field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
-    from_json(body).map_err(|error| AppError::InvalidBody(vec![error]))
+    from_json(body, &[]).map_err(|error| AppError::InvalidBody(vec![error]))
 }
 
 /// The response format: `given` (the `format` parameter), else the first of `Accept`'s media
@@ -213,6 +215,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
 pub fn requested_format<F: TryFrom<Format>>(req: &HttpRequest, given: Option<F>) -> Option<F> {
     given.or_else(|| {
         let accept = req.headers().get(header::ACCEPT)?.to_str().ok()?;
-        Format::accepted(accept).find_map(|format| F::try_from(format).ok())
+        Format::accepted(accept)
+            .into_iter()
+            .find_map(|format| F::try_from(format).ok())
     })
 }

@@ -7,13 +7,17 @@ use serde::de::DeserializeOwned;
 
 use crate::error::FieldError;
 
-/// `text` read as a `T`, or the first problem with the JSON path of its field.
-pub fn from_json<T: DeserializeOwned>(text: &[u8]) -> Result<T, FieldError> {
+/// `text` read as a `T`, or the first problem with the JSON path of its field. Fields `T` does
+/// not have are problems, but for the paths in `ignored`.
+pub fn from_json<T: DeserializeOwned>(text: &[u8], ignored: &[&str]) -> Result<T, FieldError> {
     let mut json = serde_json::Deserializer::from_slice(text);
     let mut unknown: Option<String> = None;
     let value = {
         let mut remember = |path: serde_ignored::Path| {
-            unknown.get_or_insert_with(|| dotted(&path));
+            let path = dotted(&path);
+            if unknown.is_none() && !ignored.contains(&path.as_str()) {
+                unknown = Some(path);
+            }
         };
         let ignoring = serde_ignored::Deserializer::new(&mut json, &mut remember);
         serde_path_to_error::deserialize(ignoring).map_err(|error| {
@@ -65,7 +69,7 @@ mod tests {
     use crate::model::incident::IncidentBody;
 
     fn problem(text: &str) -> FieldError {
-        from_json::<IncidentBody>(text.as_bytes()).unwrap_err()
+        from_json::<IncidentBody>(text.as_bytes(), &[]).unwrap_err()
     }
 
     #[test]

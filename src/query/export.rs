@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::page::{Page, Sort};
+use super::page::Page;
 use super::{list, Filter};
 use crate::db::incidents::StoredIncident;
 use crate::db::PooledConnection;
@@ -36,18 +36,34 @@ pub enum Format {
 impl WireName for Format {}
 
 impl Format {
-    /// The formats of `Accept`'s media types, in the header's order; others are left out.
-    pub fn accepted(accept: &str) -> impl Iterator<Item = Format> + '_ {
-        accept.split(',').filter_map(|item| {
-            let media = item.split(';').next().unwrap_or("").trim();
-            match media {
-                "text/csv" => Some(Format::Csv),
-                "application/geo+json" => Some(Format::Geojson),
-                "application/x-ndjson" | "application/ndjson" => Some(Format::Ndjson),
-                "application/json" => Some(Format::Json),
-                _ => None,
-            }
-        })
+    /// The formats `Accept` asks for, most wanted first (by `q`, then the header's order);
+    /// media types of no format of ours, and those with `q=0`, are left out.
+    pub fn accepted(accept: &str) -> Vec<Format> {
+        let mut wanted: Vec<(f32, Format)> = accept
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let format = Format::of_media(parts.next()?.trim())?;
+                let q = parts
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                (q > 0.0).then_some((q, format))
+            })
+            .collect();
+        // Stable: equal weights keep the header's order.
+        wanted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        wanted.into_iter().map(|(_, format)| format).collect()
+    }
+
+    fn of_media(media: &str) -> Option<Format> {
+        match media {
+            "text/csv" => Some(Format::Csv),
+            "application/geo+json" => Some(Format::Geojson),
+            "application/x-ndjson" | "application/ndjson" => Some(Format::Ndjson),
+            "application/json" => Some(Format::Json),
+            _ => None,
+        }
     }
 
     pub fn content_type(self) -> &'static str {
@@ -178,26 +194,50 @@ fn csv_header() -> Vec<u8> {
     both[..end].to_vec()
 }
 
-/// Writes every incident `filter` matches, in `sort` order, as `format` through `send`, from
-/// header to footer, each batch read on a connection from `connect`; `omitted` is the GeoJSON count of matches without coordinates. Stops
-/// early when `send` returns false (the client went away).
+/// The CSV columns (and GeoJSON properties), in order.
+pub fn csv_columns() -> Vec<String> {
+    String::from_utf8_lossy(&csv_header())
+        .trim_end()
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+/// How an export is written, besides its format.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    /// CSV: a byte order mark first, for spreadsheet programs that guess the encoding.
+    pub bom: bool,
+    /// CSV: only these columns, in this order (checked against `csv_columns`).
+    pub columns: Option<Vec<String>>,
+    /// At most this many incidents.
+    pub limit: Option<usize>,
+}
+
+/// Writes every incident `filter` matches, in `page`'s order from its cursor, as `format`
+/// through `send`, from header to footer, each batch read on a connection from `connect`;
+/// `omitted` is the GeoJSON count of matches without coordinates. Stops early when `send`
+/// returns false (the client went away).
 pub fn write_all(
     connect: impl Fn() -> AppResult<PooledConnection>,
     filter: &Filter,
-    sort: Sort,
-    format: Format,
+    page: Page,
+    writer: Writer,
     omitted: i64,
     mut send: impl FnMut(Vec<u8>) -> bool,
 ) -> AppResult<()> {
-    let writer = Writer { format };
     if !send(writer.header(omitted)) {
         return Ok(());
     }
     // No incident written yet: a GeoJSON batch of incidents without coordinates writes none.
     let mut first = true;
     let mut unreadable = None;
-    each_batch(connect, filter, sort, |batch| {
-        match writer.batch(&batch, first) {
+    each_batch(
+        connect,
+        filter,
+        page,
+        writer.shape.limit,
+        |batch| match writer.batch(&batch, first) {
             Ok(bytes) => {
                 first &= bytes.is_empty();
                 send(bytes)
@@ -206,8 +246,8 @@ pub fn write_all(
                 unreadable = Some(error);
                 false
             }
-        }
-    })?;
+        },
+    )?;
     if let Some(error) = unreadable {
         return Err(error.into());
     }
@@ -216,15 +256,27 @@ pub fn write_all(
 }
 
 /// Turns incidents into the bytes of one export format.
-struct Writer {
-    format: Format,
+#[derive(Debug, Clone)]
+pub struct Writer {
+    pub format: Format,
+    pub shape: Shape,
 }
 
 impl Writer {
     /// What comes before the first incident.
     fn header(&self, omitted: i64) -> Vec<u8> {
         match self.format {
-            Format::Csv => csv_header(),
+            Format::Csv => {
+                let mut out = Vec::new();
+                if self.shape.bom {
+                    out.extend_from_slice("\u{feff}".as_bytes());
+                }
+                match &self.shape.columns {
+                    Some(columns) => out.extend(csv_record(columns)),
+                    None => out.extend(csv_header()),
+                }
+                out
+            }
             Format::Geojson => format!(
                 "{{\"type\":\"FeatureCollection\",\"omitted_without_coordinates\":{omitted},\"features\":["
             )
@@ -237,24 +289,12 @@ impl Writer {
     fn batch(&self, batch: &[StoredIncident], first: bool) -> QueryResult<Vec<u8>> {
         let mut out = Vec::with_capacity(batch.len() * 1024);
         match self.format {
-            Format::Csv => {
-                let mut writer = csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(&mut out);
-                for stored in batch {
-                    let incident = stored.incident()?;
-                    writer
-                        .serialize(CsvRow::of(&incident))
-                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-                }
-                writer
-                    .flush()
-                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-            }
-            // The stored document is the body: import input as it is.
+            Format::Csv => self.csv_rows(batch, &mut out)?,
+            // Import input as it is: the incident as served; an import ignores its id,
+            // version and timestamps.
             Format::Ndjson | Format::Json => {
                 for stored in batch {
-                    out.extend_from_slice(stored.document.as_bytes());
+                    out.extend_from_slice(stored.json().as_bytes());
                     out.push(b'\n');
                 }
             }
@@ -267,12 +307,14 @@ impl Writer {
                     if !first {
                         out.push(b',');
                     }
+                    let incident = stored.incident()?;
+                    let properties = serde_json::to_string(&CsvRow::of(&incident))
+                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
                     let feature = format!(
-                        "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{}}}",
+                        "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{properties}}}",
                         stored.id,
                         json!(lon),
                         json!(lat),
-                        stored.json()
                     );
                     out.extend(feature.into_bytes());
                     first = false;
@@ -280,6 +322,25 @@ impl Writer {
             }
         }
         Ok(out)
+    }
+
+    /// The CSV rows of `batch`: every column, or the chosen ones.
+    fn csv_rows(&self, batch: &[StoredIncident], out: &mut Vec<u8>) -> QueryResult<()> {
+        let failed = |e: csv::Error| diesel::result::Error::SerializationError(Box::new(e));
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        for stored in batch {
+            let incident = stored.incident()?;
+            let row = CsvRow::of(&incident);
+            match &self.shape.columns {
+                None => writer.serialize(row).map_err(failed)?,
+                Some(columns) => writer
+                    .write_record(chosen_cells(&row, columns))
+                    .map_err(failed)?,
+            }
+        }
+        writer.flush().map_err(|e| failed(e.into()))
     }
 
     /// What comes after the last incident.
@@ -291,26 +352,48 @@ impl Writer {
     }
 }
 
-/// Reads every incident `filter` matches in `sort` order, `BATCH` at a time, each batch one
-/// keyset query on a connection taken from `connect` for it alone (a slow client holds no
-/// connection), and hands each batch to `emit` until it returns false.
+/// The cells of `columns` of `row`, as the full CSV writes them.
+fn chosen_cells(row: &CsvRow, columns: &[String]) -> Vec<String> {
+    let Ok(Value::Object(fields)) = serde_json::to_value(row) else {
+        return Vec::new();
+    };
+    columns
+        .iter()
+        .map(|column| match fields.get(column) {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        })
+        .collect()
+}
+
+fn csv_record(cells: &[String]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(cells);
+    writer.into_inner().unwrap_or_default()
+}
+
+/// Reads every incident `filter` matches in `page`'s order from its cursor, `BATCH` at a time
+/// and `limit` in all, each batch one keyset query on a connection taken from `connect` for
+/// it alone (a slow client holds no connection), and hands each batch to `emit` until it
+/// returns false.
 fn each_batch(
     connect: impl Fn() -> AppResult<PooledConnection>,
     filter: &Filter,
-    sort: Sort,
+    mut page: Page,
+    limit: Option<usize>,
     mut emit: impl FnMut(Vec<StoredIncident>) -> bool,
 ) -> AppResult<()> {
-    let mut page = Page {
-        sort,
-        limit: BATCH,
-        cursor: None,
-        count: false,
-    };
-    loop {
-        let listing = {
+    let mut left = limit.unwrap_or(usize::MAX);
+    page.limit = BATCH;
+    page.count = false;
+    while left > 0 {
+        let mut listing = {
             let mut conn = connect()?;
             list(&mut conn, filter, &page)?
         };
+        listing.incidents.truncate(left);
+        left -= listing.incidents.len();
         let next = listing.next_cursor;
         if !emit(listing.incidents) {
             return Ok(());
@@ -319,5 +402,24 @@ fn each_batch(
             Some(cursor) => page.cursor = Some(cursor),
             None => return Ok(()),
         }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn accept_is_read_by_weight() {
+        assert_eq!(
+            Format::accepted("text/csv;q=0.1, application/json"),
+            [Format::Json, Format::Csv]
+        );
+        assert_eq!(
+            Format::accepted("application/geo+json, text/csv"),
+            [Format::Geojson, Format::Csv]
+        );
+        assert!(Format::accepted("text/csv;q=0, text/html").is_empty());
     }
 }

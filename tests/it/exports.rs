@@ -85,7 +85,85 @@ fn geojson_holds_points_and_counts_the_incidents_without_coordinates() {
         features[0]["geometry"]["coordinates"],
         json!([69.17, 34.53])
     );
-    assert_eq!(features[0]["properties"]["casualties"]["killed"]["best"], 8);
+    // Flat scalars named as the CSV's columns, as QGIS and GDAL want them.
+    let properties = features[0]["properties"].as_object().unwrap();
+    assert_eq!(properties["killed_best"], 8);
+    assert_eq!(properties["injured_low"], 25);
+    assert_eq!(properties["perpetrators"], "Islamic State | Taliban");
+    assert!(properties.values().all(|v| !v.is_object() && !v.is_array()));
+}
+
+#[test]
+fn csv_takes_a_bom_and_chosen_columns() {
+    let app = TestApp::start();
+    let mut body = kabul();
+    body["location"]["place"] = json!("Kābul Ḥawza");
+    app.create(&body);
+    let (headers, text) = export(&app, "format=csv&bom=true");
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("incidents.csv"));
+    assert!(text.starts_with('\u{feff}'));
+    assert!(text.contains("Kābul Ḥawza"));
+    let (_, text) = export(
+        &app,
+        "format=csv&columns=place,killed_low,perpetrator_claims",
+    );
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "place,killed_low,perpetrator_claims",
+            "Kābul Ḥawza,8,claimed | denied"
+        ]
+    );
+    let problem = assert_problem(
+        app.get("/v1/incidents?format=csv&columns=place,kiled_low"),
+        400,
+        "columns",
+    );
+    assert!(
+        problem["suggestions"].to_string().contains("killed_low"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn an_export_honours_limit_and_cursor() {
+    let app = TestApp::start();
+    for day in 1..=5 {
+        app.create(&incident("AF", &format!("2020-01-0{day}")));
+    }
+    let (_, text) = export(&app, "format=ndjson&sort=occurred_on&limit=2");
+    let days: Vec<String> = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["occurred_on"].to_string())
+        .collect();
+    assert_eq!(days, ["\"2020-01-01\"", "\"2020-01-02\""]);
+    let page = app.get_json("/v1/incidents?sort=occurred_on&limit=3");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, rest) = export(
+        &app,
+        &format!("format=ndjson&sort=occurred_on&cursor={cursor}"),
+    );
+    assert_eq!(rest.lines().count(), 2);
+}
+
+#[test]
+fn an_ndjson_export_carries_identity_and_imports_as_it_is() {
+    let source = TestApp::start();
+    source.create(&kabul());
+    let (_, text) = export(&source, "format=ndjson");
+    let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(line["id"], 1);
+    assert_eq!(line["version"], 1);
+    assert!(line["updated_at"].is_string());
+    let mirror = TestApp::start();
+    let report = mirror.import_report("format=ndjson", text.clone().into_bytes());
+    assert_eq!(report["inserted"], 1, "{report}");
+    let copy = &mirror.get_json("/v1/incidents")["data"][0];
+    assert_eq!(copy["casualties"], line["casualties"]);
+    assert_eq!(copy["perpetrators"], line["perpetrators"]);
 }
 
 #[test]

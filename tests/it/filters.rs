@@ -233,7 +233,7 @@ fn cursors_walk_every_row_once_in_every_sort() {
             );
             if let Some(cursor) = page["next_cursor"].as_str() {
                 let link = link.expect("a Link header with a next page");
-                assert!(link.ends_with("rel=\"next\""), "{link}");
+                assert!(link.contains("rel=\"next\""), "{link}");
                 next = Some(format!(
                     "/v1/incidents?sort={sort}&limit=2&count=true&cursor={cursor}"
                 ));

@@ -6,6 +6,7 @@ mod common;
 mod exports;
 mod faults;
 mod filters;
+mod http;
 mod imports;
 mod incidents;
 mod openapi;

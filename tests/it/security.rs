@@ -109,7 +109,7 @@ fn framework_errors_are_problems_too() {
     assert_eq!(assert_problem_status(not_an_id, 400)["parameter"], "id");
     assert_problem_status(app.get("/v2/anything"), 404);
     let wrong_method = app.client.put(app.url("/v1/incidents")).send().unwrap();
-    assert_eq!(wrong_method.headers()["allow"], "GET, POST");
+    assert_eq!(wrong_method.headers()["allow"], "GET, HEAD, POST");
     assert_problem_status(wrong_method, 405);
     let feed = app.with_token(
         app.client
@@ -117,7 +117,7 @@ fn framework_errors_are_problems_too() {
             .json(&json!({})),
         &app.editor,
     );
-    assert_eq!(feed.headers()["allow"], "GET");
+    assert_eq!(feed.headers()["allow"], "GET, HEAD");
     assert_problem_status(feed, 405);
     let not_json = app.with_token(
         app.client
