@@ -94,7 +94,7 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
                 }
             })
             .wrap(TracingLogger::default())
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(document)))
             .default_service(web::to(api::unrouted))
             .route(
                 "/docs",

@@ -2,7 +2,7 @@
 
 use actix_web::App;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::{OpenApi as Document, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -15,7 +15,11 @@ use utoipa_actix_web::AppExt;
             perpetrators with their claim status, and the sources that reported them.\n\n\
             Errors are `application/problem+json` (RFC 9457) naming the parameter or field. \
             Writes need `Authorization: Bearer TOKEN` (create one with `incidentdb keys create`).",
-        license(name = "MIT"),
+        license(name = "MIT", identifier = "MIT"),
+        contact(name = "incidentdb", url = "https://github.com/incidentdb/incidentdb"),
+    ),
+    servers(
+        (url = "/", description = "The server that serves this document"),
     ),
     tags(
         (name = "incidents", description = "Incidents: list with filters, export (CSV, GeoJSON, NDJSON), read, create, change, delete, and the feed of deletions"),
@@ -47,10 +51,41 @@ pub fn base() -> Document {
 
 /// The complete document, as served at `/openapi.json`.
 pub fn document() -> Document {
-    App::new()
+    let (_, document) = App::new()
         .into_utoipa_app()
         .openapi(base())
         .configure(crate::api::configure)
-        .split_for_parts()
-        .1
+        .split_for_parts();
+    finish(document)
 }
+
+/// What the handlers' annotations cannot say: the PATCH body is a merge patch of the incident,
+/// its schema derived from `IncidentBody` with no field required.
+pub fn finish(mut document: Document) -> Document {
+    let components = document.components.get_or_insert_with(Default::default);
+    let Some(RefOr::T(Schema::Object(body))) = components.schemas.get("IncidentBody") else {
+        return document;
+    };
+    let mut patch = body.clone();
+    patch.required.clear();
+    patch.description = Some(
+        "A JSON merge patch (RFC 7396) of an incident: fields given replace, `null` removes, \
+         arrays are replaced whole."
+            .into(),
+    );
+    components
+        .schemas
+        .insert("IncidentPatch".into(), RefOr::T(Schema::Object(patch)));
+    let patched = document
+        .paths
+        .paths
+        .get_mut("/v1/incidents/{id}")
+        .and_then(|item| item.patch.as_mut())
+        .and_then(|operation| operation.request_body.as_mut());
+    if let Some(content) = patched.and_then(|body| body.content.get_mut(MERGE_PATCH)) {
+        content.schema = Some(RefOr::Ref(Ref::from_schema_name("IncidentPatch")));
+    }
+    document
+}
+
+const MERGE_PATCH: &str = "application/merge-patch+json";

@@ -138,6 +138,8 @@ fn check(name: String, pool: &DbPool, wait: Duration) -> PoolStatus {
     }
 }
 
+/// Prometheus metrics.
+///
 /// Request counts and latency histograms per route, in the Prometheus text format
 /// (`incidentdb_http_requests_total`, `incidentdb_http_requests_duration_seconds`). Needs a
 /// key when reads do (INCIDENTDB_READ_REQUIRES_KEY).

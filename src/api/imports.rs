@@ -18,6 +18,7 @@ use crate::db::keys::Role;
 use crate::error::{AppError, AppResult, Problem, ServiceProblems, WriteProblems};
 use crate::import::writer::{import, ImportOptions, ImportReport, OnError};
 use crate::import::Format;
+use crate::model::incident::IncidentBody;
 use crate::query::Params;
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -76,13 +77,19 @@ fn options(req: &HttpRequest) -> AppResult<ImportOptions> {
     })
 }
 
-/// Import a dataset file (the request body, streamed: files larger than memory are fine).
-/// Re-importing the same file changes nothing: rows are matched on dataset + external_id,
-/// changed rows are updated and their version bumped. Needs an editor key.
+/// Import a dataset file.
+///
+/// The request body, streamed: files larger than memory are fine. Re-importing the same file
+/// changes nothing: rows are matched on dataset + external_id, changed rows are updated and
+/// their version bumped. Needs an editor key.
 #[utoipa::path(
     tag = "imports",
     params(ImportParams),
-    request_body(content = String, content_type = "text/csv", description = "The file: CSV for acled, ucdp and gtd; NDJSON for ndjson"),
+    request_body(description = "The file: CSV for acled, ucdp and gtd; NDJSON (the incident input shape, or an NDJSON export, a line each) for ndjson",
+        content(
+            (String = "text/csv"),
+            (IncidentBody = "application/x-ndjson"),
+        )),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The import report", body = ImportReport),

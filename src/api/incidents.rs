@@ -77,8 +77,11 @@ pub struct ExportParams {
     pub columns: Option<List>,
 }
 
-/// List incidents matching the filters, newest first by default, with cursor pagination;
-/// or export every match as CSV, GeoJSON or NDJSON.
+/// List or export incidents.
+///
+/// The incidents matching the filters, newest first by default, a page at a time with cursor
+/// pagination (`Link` has the next and first pages); or every match exported as CSV, GeoJSON or
+/// NDJSON (`format` or `Accept`).
 #[utoipa::path(
     tag = "incidents",
     params(FilterParams, PageParams, ExportParams),
@@ -263,6 +266,8 @@ pub struct DeletedParams {
     pub since: Option<Timestamp>,
 }
 
+/// Deleted incidents.
+///
 /// The change feed of deletions: what a mirror removes. Changes and additions come from
 /// `GET /v1/incidents?updated_since=`.
 #[utoipa::path(
@@ -325,7 +330,9 @@ async fn get_incident(
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
 
-/// Create an incident. Needs an editor key.
+/// Create an incident.
+///
+/// Needs an editor key. `dataset` + `external_id` must be unique (else 409).
 #[utoipa::path(
     tag = "incidents",
     request_body(content = IncidentBody, description = "The incident; `dataset` defaults to `manual`"),
@@ -358,9 +365,11 @@ async fn create_incident(
     Ok(with_etag(response, &incident))
 }
 
-/// Change an incident with a JSON merge patch (RFC 7396): fields given replace, `null`
-/// removes, arrays are replaced whole. `If-Match` with the `ETag` guards against lost
-/// updates. Needs an editor key.
+/// Change an incident.
+///
+/// A JSON merge patch (RFC 7396) of the incident: fields given replace, `null` removes,
+/// arrays are replaced whole. `If-Match` with the `ETag` guards against lost updates. Needs
+/// an editor key.
 #[utoipa::path(
     tag = "incidents",
     params(
@@ -413,8 +422,10 @@ async fn patch_incident(
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
 
-/// Delete an incident; it then appears in the change feed of deletions. `If-Match` is
-/// honoured. Needs an editor key.
+/// Delete an incident.
+///
+/// It then appears in the change feed of deletions. `If-Match` is honoured. Needs an editor
+/// key.
 #[utoipa::path(
     tag = "incidents",
     params(

@@ -81,6 +81,8 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
         .collect()
 }
 
+/// List regions.
+///
 /// The UN M49 regions and sub-regions, then the named regions, with their countries.
 #[utoipa::path(
     tag = "regions",
@@ -129,9 +131,10 @@ const MAX_NAME: usize = 100;
 /// Most countries a named region may list (there are fewer than 300).
 const MAX_COUNTRIES: usize = 300;
 
-/// Create or replace a named region: a list of countries, usable in the `region` filter and
-/// in `group_by=region` of the stats. Names are case-insensitive and may not be UN M49
-/// names. Needs an admin key.
+/// Create or replace a named region.
+///
+/// A list of countries, usable in the `region` filter and in `group_by=region` of the stats.
+/// Names are case-insensitive and may not be UN M49 names. Needs an admin key.
 #[utoipa::path(
     tag = "regions",
     params(("name" = String, Path, description = "The region's name", example = "Middle East")),
@@ -234,7 +237,9 @@ fn resolve_countries(countries: &[String]) -> AppResult<Vec<String>> {
     Ok(codes)
 }
 
-/// Delete a named region. Needs an admin key.
+/// Delete a named region.
+///
+/// Needs an admin key.
 #[utoipa::path(
     tag = "regions",
     params(("name" = String, Path, description = "The region's name, any case", example = "Middle East")),

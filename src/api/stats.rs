@@ -28,6 +28,8 @@ pub struct Stats {
     pub data: Vec<StatsRow>,
 }
 
+/// Stats of the filtered incidents.
+///
 /// Counts and casualty sums of the incidents the filters match, grouped by up to three keys.
 /// Unknown casualties are not counted as 0: each sum covers the known values and `unknown`
 /// counts the incidents without a `best` figure.
