@@ -15,11 +15,10 @@ pub mod query;
 
 use std::net::TcpListener;
 
-use actix_web::dev::{Server, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress, Condition, ErrorHandlers};
-use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
-use tracing_actix_web::{RequestId, TracingLogger};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -78,22 +77,8 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
                 middleware::cors(&state.config),
             ))
             .wrap(metrics.clone())
-            .wrap_fn(|request, service| {
-                let id = request.extensions().get::<RequestId>().copied();
-                let response = service.call(request);
-                async move {
-                    let mut response = response.await?;
-                    if let Some(value) =
-                        id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
-                    {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static("x-request-id"), value);
-                    }
-                    Ok(response)
-                }
-            })
-            .wrap(TracingLogger::default())
+            .wrap(from_fn(middleware::log_request))
+            .wrap(TracingLogger::<middleware::RequestSpans>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(document)))
             .default_service(web::to(api::unrouted))
             .route(

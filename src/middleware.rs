@@ -3,16 +3,21 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use actix_cors::Cors;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
+use actix_web::HttpMessage;
 use actix_web::{web, ResponseError};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tracing::Span;
+use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 use crate::api::auth::valid_key_id;
 use crate::api::AppState;
@@ -68,6 +73,58 @@ impl RateLimit {
     pub fn clients(&self) -> usize {
         self.limiter.len()
     }
+}
+
+/// Each request's span: its request id, which every line logged while serving it carries.
+/// The one line about the request itself is `log_request`'s, so the span logs nothing when
+/// it ends.
+pub struct RequestSpans;
+
+impl RootSpanBuilder for RequestSpans {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let id = request.extensions().get::<RequestId>().copied();
+        tracing::info_span!("request", id = %id.map(|id| id.to_string()).unwrap_or_default())
+    }
+
+    fn on_request_end<B: MessageBody>(_: Span, _: &Result<ServiceResponse<B>, actix_web::Error>) {}
+}
+
+/// The name of the key a request authenticated with, for the log.
+#[derive(Debug, Clone)]
+pub struct KeyName(pub String);
+
+/// Logs every completed request once (method, route, status, duration, request id, key name)
+/// and sends its request id back as `X-Request-Id`.
+pub async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let id = req.extensions().get::<RequestId>().copied();
+    let mut response = next.call(req).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unrouted".into());
+    let key = response.request().extensions().get::<KeyName>().cloned();
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let request_id = id.map(|id| id.to_string()).unwrap_or_default();
+    tracing::info!(
+        %method,
+        %route,
+        status,
+        elapsed_ms = format!("{elapsed_ms:.1}"),
+        key = key.as_ref().map_or("", |k| k.0.as_str()),
+        "served"
+    );
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
 }
 
 /// Answers `HEAD` as the `GET` of the same URL (the server sends its headers, not its body):

@@ -1,6 +1,7 @@
 //! The OpenAPI document, generated from the handlers registered in `api::configure`.
 
 use actix_web::App;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
@@ -60,22 +61,13 @@ pub fn document() -> Document {
 }
 
 /// What the handlers' annotations cannot say: the PATCH body is a merge patch of the incident,
-/// its schema derived from `IncidentBody` with no field required.
+/// its schema derived from `IncidentBody`: no field required, `null` for any, and the same for
+/// the objects inside (a merge patch merges them); arrays are replaced whole.
 pub fn finish(mut document: Document) -> Document {
     let components = document.components.get_or_insert_with(Default::default);
-    let Some(RefOr::T(Schema::Object(body))) = components.schemas.get("IncidentBody") else {
+    let Some(patch) = merge_patch_of(&mut components.schemas, "IncidentBody") else {
         return document;
     };
-    let mut patch = body.clone();
-    patch.required.clear();
-    patch.description = Some(
-        "A JSON merge patch (RFC 7396) of an incident: fields given replace, `null` removes, \
-         arrays are replaced whole."
-            .into(),
-    );
-    components
-        .schemas
-        .insert("IncidentPatch".into(), RefOr::T(Schema::Object(patch)));
     let patched = document
         .paths
         .paths
@@ -83,9 +75,51 @@ pub fn finish(mut document: Document) -> Document {
         .and_then(|item| item.patch.as_mut())
         .and_then(|operation| operation.request_body.as_mut());
     if let Some(content) = patched.and_then(|body| body.content.get_mut(MERGE_PATCH)) {
-        content.schema = Some(RefOr::Ref(Ref::from_schema_name("IncidentPatch")));
+        content.schema = Some(patch);
     }
     document
 }
+
+/// A reference to the merge-patch schema of component `name` (added as `<name>Patch`, with
+/// `IncidentBody` giving `IncidentPatch`), when `name` is an object.
+fn merge_patch_of(schemas: &mut Schemas, name: &str) -> Option<RefOr<Schema>> {
+    let patch_name = format!("{}Patch", name.trim_end_matches("Body"));
+    if !schemas.contains_key(&patch_name) {
+        // Objects with fields merge; anything else (an enum, a list) is replaced whole.
+        let object = match schemas.get(name) {
+            Some(RefOr::T(Schema::Object(object))) if !object.properties.is_empty() => object,
+            _ => return None,
+        };
+        let mut patch = object.clone();
+        patch.required.clear();
+        patch.description = Some(format!(
+            "A JSON merge patch (RFC 7396) of {name}: fields given replace, `null` removes, \
+             objects merge, arrays are replaced whole."
+        ));
+        for property in patch.properties.values_mut() {
+            let merged = match property {
+                RefOr::Ref(reference) => {
+                    let inner = reference
+                        .ref_location
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default();
+                    merge_patch_of(schemas, inner)
+                }
+                RefOr::T(_) => None,
+            };
+            let null = ObjectBuilder::new().schema_type(Type::Null).build();
+            let value = merged.unwrap_or_else(|| property.clone());
+            *property = RefOr::T(Schema::OneOf(
+                OneOfBuilder::new().item(value).item(null).build(),
+            ));
+        }
+        schemas.insert(patch_name.clone(), RefOr::T(Schema::Object(patch)));
+    }
+    Some(RefOr::Ref(Ref::from_schema_name(patch_name)))
+}
+
+/// The document's named schemas.
+type Schemas = std::collections::BTreeMap<String, RefOr<Schema>>;
 
 const MERGE_PATCH: &str = "application/merge-patch+json";

@@ -3,53 +3,28 @@
 # operation gets generated valid and invalid requests; any 5xx, any response that does not
 # match the documented status codes, content types, headers and schemas fails the run.
 #
-#   tests/api-fuzz.sh [MAX_EXAMPLES]     # default 30 per operation; CI passes a bounded count
+#   tests/api-fuzz.sh [MAX_EXAMPLES [SCHEMATHESIS_OPTION...]]
+#
+# MAX_EXAMPLES: per operation, default 30; CI passes a bounded count. Any further arguments
+# go to every schemathesis run after this script's own (bench/fuzz.sh passes its own on).
+# At the end it prints what the server itself counted (its /metrics):
+#   api-fuzz: N requests served, N with a 5xx status, N panics in the server log
 #
 # The database is a fresh SQLite file, or a fresh PostgreSQL database when TEST_DATABASE_URL
-# names one (as in CI). It starts the debug server on loopback with an editor key and stops
-# it by its PID.
+# names one (as in CI), served on loopback with an admin key (tests/server.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 examples=${1:-30}
+extra=("${@:2}")
 venv=target/schemathesis-venv
 if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q schemathesis==4.32.5
 fi
-cargo build -q --bin incidentdb
-bin=target/debug/incidentdb
-
-work=$(mktemp -d)
-server_pid=
-pg_admin=
-pg_db=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2> /dev/null || true; wait "$server_pid" 2> /dev/null || true; fi
-  if [ -n "$pg_db" ]; then psql "$pg_admin" -q -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-case "${TEST_DATABASE_URL:-}" in
-  postgres://* | postgresql://*)
-    pg_admin=$TEST_DATABASE_URL
-    pg_db=idb_fuzz_$$
-    psql "$pg_admin" -q -c "CREATE DATABASE $pg_db"
-    url=${TEST_DATABASE_URL%/*}/$pg_db
-    ;;
-  *) url=sqlite://$work/fuzz.db ;;
-esac
-
-token=$(DATABASE_URL=$url "$bin" keys create --name fuzz --role admin)
-DATABASE_URL=$url "$bin" import --format ucdp demo/ucdp_ged_sample.csv > /dev/null 2>&1
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-DATABASE_URL=$url BIND=127.0.0.1:$port INCIDENTDB_RATE_LIMIT=0 RUST_LOG=warn "$bin" serve > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-  sleep 0.1
-done
+source tests/server.sh
+# The demo data: 200 real UCDP events and the Kabul report.
+start_server fuzz --demo
 
 # positive_data_acceptance is left out everywhere: a request can match the schema and still
 # name an unknown country or an empty date range, which is a 400 by design. Two operations
@@ -60,10 +35,11 @@ done
 #   were required (the schema does not require it), so that phase is left out there.
 # One worker: on CPython 3.11 hypothesis' lambda descriptions call ast.parse from several
 # threads at once, which fails with "AST constructor recursion depth mismatch".
+export SCHEMATHESIS_HOOKS=tests.fuzz_hooks
 fuzz() {
-  "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+  "$venv/bin/schemathesis" run "$base/openapi.json" \
     --max-examples "$examples" --seed 20261124 --workers 1 \
-    --header "Authorization: Bearer $token" --no-color "$@"
+    --header "Authorization: Bearer $token" --no-color "$@" "${extra[@]}"
 }
 create="POST /v1/incidents"
 status=0
@@ -73,6 +49,19 @@ fuzz --checks all --exclude-checks positive_data_acceptance \
   --include-name "$create" --phases examples,fuzzing,stateful || status=$?
 fuzz --checks all --exclude-checks positive_data_acceptance,negative_data_rejection \
   --include-path /v1/imports || status=$?
+
+# What the server saw, by its own count: every phase's and every check's requests.
+if metrics=$(curl -sf -H "Authorization: Bearer $token" "$base/metrics"); then
+  awk -v panics="$(grep -c panicked "$work/server.log" || true)" '
+    /^incidentdb_http_requests_total\{/ { n += $NF; if ($0 ~ /status="5/) e += $NF }
+    END {
+      printf "api-fuzz: %d requests served, %d with a 5xx status, %d panics in the server log\n",
+        n, e, panics
+    }' <<< "$metrics"
+else
+  echo "api-fuzz: the server no longer answers /metrics"
+  status=1
+fi
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 40 lines)"
   tail -40 "$work/server.log"

@@ -12,6 +12,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use super::AppState;
 use crate::db::keys::{self, ApiKey, Role};
 use crate::error::{AppError, AppResult};
+use crate::middleware::KeyName;
 use crate::model::wire::WireName;
 
 /// The authenticated caller of a request, when it presented a valid key.
@@ -129,6 +130,13 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = AppResult<Caller>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = authenticate(req.clone()).await?;
+            if let Some(key) = &caller.0 {
+                req.extensions_mut().insert(KeyName(key.name.clone()));
+            }
+            Ok(caller)
+        })
     }
 }

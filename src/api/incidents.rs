@@ -408,8 +408,9 @@ async fn patch_incident(
     let incident = state
         .write(move |conn| {
             let current = find(conn, id)?;
-            check_version(&current, expected.as_ref())?;
+            // An invalid change is a 422 whatever version it was meant for.
             let valid = validated(patched(&current, &patch)?)?;
+            check_version(&current, expected.as_ref())?;
             store::replace(conn, id, current.version, &valid)?.ok_or(
                 AppError::PreconditionFailed {
                     current: current.version + 1,

@@ -17,7 +17,7 @@ use crate::db::{regions, Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::country;
 use crate::model::incident::Claim;
-use crate::model::validate::{did_you_mean, snap_coordinate};
+use crate::model::validate::{did_you_mean, snap_coordinate, MAX_CASUALTIES};
 use crate::model::wire::WireName;
 use crate::param_name;
 
@@ -88,10 +88,10 @@ pub struct FilterParams {
     #[param(value_type = Option<Vec<Claim>>, style = Form, explode = false, example = json!(["claimed"]))]
     pub claim: Option<List>,
     /// Least `killed.best`; incidents with unknown killed are excluded once a bound is given.
-    #[param(example = 1, minimum = 0)]
+    #[param(example = 1, minimum = 0, maximum = 10000000)]
     pub killed_min: Option<u32>,
     /// Most `killed.best`.
-    #[param(example = 100, minimum = 0)]
+    #[param(example = 100, minimum = 0, maximum = 10000000)]
     pub killed_max: Option<u32>,
     /// Datasets.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["acled"]))]
@@ -195,8 +195,8 @@ impl TryFrom<FilterParams> for Filter {
             sub_event_types: lower_list(params.sub_event_type),
             perpetrators: lower_list(params.perpetrator),
             claims: parse_claims(List::values(params.claim))?,
-            killed_min: params.killed_min.map(count),
-            killed_max: params.killed_max.map(count),
+            killed_min: count(params.killed_min, param_name!(FilterParams, killed_min))?,
+            killed_max: count(params.killed_max, param_name!(FilterParams, killed_max))?,
             datasets: List::values(params.dataset),
             external_ids: List::values(params.external_id),
             words: parse_words(params.q)?,
@@ -480,9 +480,16 @@ impl FromStr for PartialDate {
     }
 }
 
-/// A casualty bound; beyond the largest figure stored, it is that figure.
-fn count(value: u32) -> i32 {
-    i32::try_from(value).unwrap_or(i32::MAX)
+/// A casualty bound, at most the largest figure an incident may carry.
+fn count(value: Option<u32>, parameter: &str) -> AppResult<Option<i32>> {
+    match value.map(i32::try_from) {
+        None => Ok(None),
+        Some(Ok(bound)) if bound <= MAX_CASUALTIES => Ok(Some(bound)),
+        Some(_) => Err(AppError::parameter(
+            parameter,
+            format!("at most {MAX_CASUALTIES}, the largest figure an incident may carry"),
+        )),
+    }
 }
 
 fn parse_numbers(text: &str, count: usize, shape: &str) -> Result<Vec<f64>, String> {
