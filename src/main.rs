@@ -1,4 +1,5 @@
-//! The `incidentdb` command line: serve, manage keys, print the OpenAPI document.
+//! The `incidentdb` command line: serve, import, export, migrate, manage keys, print the
+//! OpenAPI document and shell completions.
 
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Read, Write};
@@ -12,12 +13,25 @@ use incidentdb::db::{self, keys};
 use incidentdb::error::AppError;
 use incidentdb::import::writer::{import, ImportOptions, ImportReport, OnError};
 use incidentdb::import::Format;
+use incidentdb::model::wire::WireName;
+use incidentdb::query;
+use incidentdb::query::export::{self, Format as ExportFormat, ListRequest, Writer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Where every command finds its settings.
+const ENVIRONMENT: &str = "\
+Environment (or a .env file):
+  DATABASE_URL       sqlite://PATH, a bare path, or postgres://user:pass@host/db
+                     (default sqlite://incidents.db)
+  DATABASE_READ_URL  read replicas of the primary, comma-separated (serve)
+  BIND               address to serve on (default 127.0.0.1:8080)
+  RUST_LOG, LOG_FORMAT=json, INCIDENTDB_*: see the README's configuration table";
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "A conflict-incident database with a documented REST API"
+    about = "A conflict-incident database with a documented REST API",
+    after_help = ENVIRONMENT
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,6 +41,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API on BIND (default 127.0.0.1:8080), after running pending migrations.
+    #[command(after_help = ENVIRONMENT)]
     Serve {
         /// Load the bundled UCDP GED sample and the Kabul report into an empty database.
         #[arg(long)]
@@ -43,6 +58,21 @@ enum Command {
         on_error: OnError,
         file: String,
     },
+    /// Export incidents as `GET /v1/incidents` does, without a server: the API's parameters
+    /// as options, e.g. `export --format csv --country AF --from 2020-11`.
+    #[command(after_help = ENVIRONMENT)]
+    Export {
+        /// `--format csv|geojson|ndjson` and any parameter of `GET /v1/incidents`, as
+        /// `--name value` or `--name=value`.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "--PARAMETER VALUE"
+        )]
+        parameters: Vec<String>,
+    },
+    /// Run the pending migrations (serve and every other command also do, first).
+    Migrate,
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -50,6 +80,8 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Print a completion script for a shell (e.g. `incidentdb completions bash`).
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Subcommand)]
@@ -61,8 +93,12 @@ enum KeysCommand {
         #[arg(long, value_enum, default_value = "editor")]
         role: keys::Role,
     },
-    /// List the keys (never their tokens).
-    List,
+    /// List the keys (never their tokens) as a table.
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a key; it stops working at once.
     Revoke { name: String },
 }
@@ -102,6 +138,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             },
         ),
         Command::Keys { command } => manage_keys(&config()?, command),
+        Command::Export { parameters } => export(&config()?, &parameters),
+        Command::Migrate => {
+            open(&config()?)?;
+            eprintln!("migrated");
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "incidentdb", &mut script);
+            print(String::from_utf8_lossy(&script).trim_end())
+        }
     }
 }
 
@@ -214,6 +262,90 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> anyhow::R
     Ok(())
 }
 
+/// The keys as a table: name, role, created, revoked.
+fn keys_table(listed: &[keys::ApiKey]) -> String {
+    let width = listed
+        .iter()
+        .map(|k| k.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut lines = vec![format!(
+        "{:width$}  {:6}  {:19}  REVOKED",
+        "NAME", "ROLE", "CREATED"
+    )];
+    for key in listed {
+        lines.push(format!(
+            "{:width$}  {:6}  {:19}  {}",
+            key.name,
+            key.role.wire_name(),
+            time(key.created_at),
+            key.revoked_at.map(time).unwrap_or_else(|| "-".into()),
+        ));
+    }
+    lines.join("\n")
+}
+
+/// `export`: the API's export of the incidents the parameters select, on standard output.
+fn export(config: &Config, parameters: &[String]) -> anyhow::Result<()> {
+    let request = ListRequest::parse(&query_string(parameters)?)?;
+    let Some(format) = request.format.filter(|f| *f != ExportFormat::Json) else {
+        anyhow::bail!("give --format csv, geojson or ndjson");
+    };
+    let pool = db::open_pool(&config.database_url, 1)?;
+    let mut filter = request.filter;
+    let omitted = {
+        let mut conn = pool.get().context("no database connection")?;
+        filter.resolve_named_regions(&mut conn)?;
+        match format {
+            ExportFormat::Geojson => query::count_without_coordinates(&mut conn, &filter)?,
+            _ => 0,
+        }
+    };
+    let writer = Writer {
+        format,
+        shape: request.shape,
+    };
+    let mut out = std::io::stdout().lock();
+    let mut failed = None;
+    let send = |bytes: Vec<u8>| match out.write_all(&bytes) {
+        Ok(()) => true,
+        Err(error) => {
+            // A reader that stops early (`| head`) got what it wanted.
+            failed = Some(error).filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe);
+            false
+        }
+    };
+    let connect = || Ok(pool.get()?);
+    export::write_all(connect, &filter, request.page, writer, omitted, send)?;
+    match failed {
+        Some(error) => Err(error).context("writing the export"),
+        None => Ok(()),
+    }
+}
+
+/// `--name value` and `--name=value` pairs as a query string.
+fn query_string(parameters: &[String]) -> anyhow::Result<String> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut rest = parameters.iter();
+    while let Some(argument) = rest.next() {
+        let Some(name) = argument.strip_prefix("--") else {
+            anyhow::bail!("expected --PARAMETER VALUE, got {argument:?}");
+        };
+        match name.split_once('=') {
+            Some((name, value)) => query.append_pair(name, value),
+            None => {
+                let value = rest
+                    .next()
+                    .with_context(|| format!("--{name} needs a value"))?;
+                query.append_pair(name, value)
+            }
+        };
+    }
+    Ok(query.finish())
+}
+
 /// Writes `text` and a newline to standard output. A reader that stops early (`| head`) is
 /// not an error: what it wanted it got.
 fn print(text: &str) -> anyhow::Result<()> {
@@ -255,9 +387,13 @@ fn manage_keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             })?;
             print(&token)?;
         }
-        KeysCommand::List => {
+        KeysCommand::List { json } => {
             let listed = keys::list(&mut conn).context("listing the keys")?;
-            print(&serde_json::to_string_pretty(&listed)?)?;
+            if json {
+                print(&serde_json::to_string_pretty(&listed)?)?;
+            } else {
+                print(&keys_table(&listed))?;
+            }
         }
         KeysCommand::Revoke { name } => {
             if !keys::revoke(&mut conn, &name).context("revoking the key")? {

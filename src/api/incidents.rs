@@ -18,15 +18,12 @@ use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
-use crate::model::country::suggest;
 use crate::model::incident::{Incident, IncidentBody};
-use crate::model::validate::did_you_mean;
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
 use crate::param_name;
-use crate::query::export::{self, Format, Shape, Writer};
+use crate::query::export::{self, ExportParams, Format, ListRequest, Writer};
 use crate::query::filter::FilterParams;
 use crate::query::page::PageParams;
-use crate::query::params::List;
 use crate::query::params::Timestamp;
 use crate::query::{self, Filter, Page, Params};
 
@@ -53,28 +50,6 @@ pub struct IncidentPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 1)]
     pub total: Option<i64>,
-}
-
-/// How `GET /v1/incidents` answers.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportParams {
-    /// `json` (default): a page. `csv`, `geojson`, `ndjson`: every match, streamed, in the
-    /// list's `sort` order, from `cursor` when given and at most `limit` rows when given. The
-    /// `Accept` header (`text/csv`, `application/geo+json`, `application/x-ndjson`) works too.
-    /// CSV columns: the incident's fields flattened (`killed_low` … `injured_high`), with
-    /// `perpetrators`, `perpetrator_claims`, `source_urls` and `source_titles` joined by ` | `,
-    /// and `attributes` as a JSON object. GeoJSON: Points whose properties are the CSV's
-    /// columns; incidents without coordinates are left out and counted in
-    /// `X-Omitted-Without-Coordinates`. NDJSON lines are the incidents as served, which import
-    /// as they are.
-    #[param(inline)]
-    pub format: Option<Format>,
-    /// CSV: start with a byte order mark, so Excel reads non-ASCII names right.
-    pub bom: Option<bool>,
-    /// CSV: only these columns, in this order.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
-    pub columns: Option<List>,
 }
 
 /// List or export incidents.
@@ -104,24 +79,15 @@ async fn list_incidents(
     state: web::Data<AppState>,
     _caller: Caller,
 ) -> AppResult<HttpResponse> {
-    let mut params = Params::parse(req.query_string())?;
-    let mut filter = Filter::try_from(params.read::<FilterParams>()?)?;
-    let page_params: PageParams = params.read()?;
-    let export_limit = page_params.limit.map(usize::from);
-    let page = Page::try_from(page_params)?;
-    let export_params: ExportParams = params.read()?;
-    params.finish()?;
-    let format = requested_format(&req, export_params.format).unwrap_or_default();
+    let ListRequest {
+        mut filter,
+        page,
+        format,
+        shape,
+    } = ListRequest::parse(req.query_string())?;
+    let format = requested_format(&req, format).unwrap_or_default();
     if format != Format::Json {
-        let writer = Writer {
-            format,
-            shape: Shape {
-                bom: export_params.bom.unwrap_or(false),
-                columns: chosen_columns(export_params.columns)?,
-                limit: export_limit,
-            },
-        };
-        return export(&state, filter, page, writer).await;
+        return export(&state, filter, page, Writer { format, shape }).await;
     }
     let (body, next_cursor) = state
         .read(move |conn| {
@@ -222,27 +188,6 @@ async fn export(
         response.insert_header(("X-Omitted-Without-Coordinates", omitted.to_string()));
     }
     Ok(response.streaming(body))
-}
-
-/// The CSV columns asked for, each checked: an unknown one is a 400 with the closest names.
-fn chosen_columns(columns: Option<List>) -> AppResult<Option<Vec<String>>> {
-    let Some(List(columns)) = columns else {
-        return Ok(None);
-    };
-    let known = export::csv_columns();
-    if let Some(unknown) = columns.iter().find(|c| !known.contains(c)) {
-        let suggestions = suggest(unknown, known.iter().cloned());
-        return Err(AppError::InvalidParameter {
-            parameter: param_name!(ExportParams, columns).into(),
-            message: format!(
-                "unknown column {unknown:?}{}; known: {}",
-                did_you_mean(&suggestions),
-                known.join(", ")
-            ),
-            suggestions,
-        });
-    }
-    Ok(Some(columns))
 }
 
 /// Deletions since a time, for mirrors.

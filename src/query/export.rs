@@ -5,15 +5,21 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 
-use super::page::Page;
+use super::filter::FilterParams;
+use super::page::{Page, PageParams};
+use super::params::{List, Params};
 use super::{list, Filter};
 use crate::db::incidents::StoredIncident;
 use crate::db::PooledConnection;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::model::country::suggest;
 use crate::model::incident::{utc_timestamp, DatePrecision, GeoPrecision, Incident, Source};
+use crate::model::validate::did_you_mean;
 use crate::model::wire::WireName;
+use crate::param_name;
 
 /// Incidents read and written together.
 const BATCH: i64 = 1000;
@@ -201,6 +207,82 @@ pub fn csv_columns() -> Vec<String> {
         .split(',')
         .map(str::to_string)
         .collect()
+}
+
+/// How `GET /v1/incidents` answers.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `json` (default): a page. `csv`, `geojson`, `ndjson`: every match, streamed, in the
+    /// list's `sort` order, from `cursor` when given and at most `limit` rows when given. The
+    /// `Accept` header (`text/csv`, `application/geo+json`, `application/x-ndjson`) works too.
+    /// CSV columns: the incident's fields flattened (`killed_low` … `injured_high`), with
+    /// `perpetrators`, `perpetrator_claims`, `source_urls` and `source_titles` joined by ` | `,
+    /// and `attributes` as a JSON object. GeoJSON: Points whose properties are the CSV's
+    /// columns; incidents without coordinates are left out and counted in
+    /// `X-Omitted-Without-Coordinates`. NDJSON lines are the incidents as served, which import
+    /// as they are.
+    #[param(inline)]
+    pub format: Option<Format>,
+    /// CSV: start with a byte order mark, so Excel reads non-ASCII names right.
+    pub bom: Option<bool>,
+    /// CSV: only these columns, in this order.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub columns: Option<List>,
+}
+
+/// The CSV columns asked for, each checked: an unknown one is a 400 with the closest names.
+fn chosen_columns(columns: Option<List>) -> AppResult<Option<Vec<String>>> {
+    let Some(List(columns)) = columns else {
+        return Ok(None);
+    };
+    let known = csv_columns();
+    if let Some(unknown) = columns.iter().find(|c| !known.contains(c)) {
+        let suggestions = suggest(unknown, known.iter().cloned());
+        return Err(AppError::InvalidParameter {
+            parameter: param_name!(ExportParams, columns).into(),
+            message: format!(
+                "unknown column {unknown:?}{}; known: {}",
+                did_you_mean(&suggestions),
+                known.join(", ")
+            ),
+            suggestions,
+        });
+    }
+    Ok(Some(columns))
+}
+
+/// What `GET /v1/incidents` is asked: the filter, the order and start, the format (when the
+/// query names one) and the export's shape.
+#[derive(Debug)]
+pub struct ListRequest {
+    pub filter: Filter,
+    pub page: Page,
+    pub format: Option<Format>,
+    pub shape: Shape,
+}
+
+impl ListRequest {
+    /// Reads the list's parameters from `query`; an unknown one is an error.
+    pub fn parse(query: &str) -> AppResult<ListRequest> {
+        let mut params = Params::parse(query)?;
+        let filter = Filter::try_from(params.read::<FilterParams>()?)?;
+        let page_params: PageParams = params.read()?;
+        let limit = page_params.limit.map(usize::from);
+        let page = Page::try_from(page_params)?;
+        let export: ExportParams = params.read()?;
+        params.finish()?;
+        Ok(ListRequest {
+            filter,
+            page,
+            format: export.format,
+            shape: Shape {
+                bom: export.bom.unwrap_or(false),
+                columns: chosen_columns(export.columns)?,
+                limit,
+            },
+        })
+    }
 }
 
 /// How an export is written, besides its format.

@@ -210,3 +210,19 @@ fn export_then_import_into_an_empty_database_gives_identical_stats() {
     assert_eq!(kabul_copy["perpetrators"], kabul()["perpetrators"]);
     assert_eq!(kabul_copy["sources"], kabul()["sources"]);
 }
+
+#[test]
+fn the_cli_exports_what_the_api_exports() {
+    let app = TestApp::start();
+    app.import_report("format=ucdp", ucdp_sample());
+    let (_, over_http) = export(&app, "format=csv&country=AF&sort=id");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_incidentdb"))
+        .args(["export", "--format", "csv", "--country", "AF", "--sort=id"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let from_cli = String::from_utf8(output.stdout).unwrap();
+    assert!(from_cli.lines().count() > 10);
+    assert_eq!(from_cli, over_http);
+}
