@@ -180,7 +180,7 @@ impl AppError {
     "type": "https://incidentdb.dev/problems/invalid-parameter",
     "title": "Invalid parameter",
     "status": 400,
-    "detail": "invalid parameter `country`: unknown country \"Afganistan\"",
+    "detail": "invalid parameter `country`: unknown country \"Afghanstan\"",
     "parameter": "country",
     "suggestions": ["Afghanistan"]
 }))]

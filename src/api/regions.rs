@@ -34,6 +34,10 @@ pub struct Region {
     #[schema(example = "Southern Asia")]
     pub name: String,
     pub kind: RegionKind,
+    /// The UN M49 numeric code (usable in `region=` too).
+    #[schema(example = "034")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
     /// The UN M49 region a sub-region belongs to.
     #[schema(example = "Asia")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,6 +52,8 @@ pub enum RegionKind {
     M49Region,
     /// A UN M49 sub-region (e.g. Southern Asia).
     M49Subregion,
+    /// A UN M49 grouping of sub-regions (Sub-Saharan Africa, Latin America and the Caribbean).
+    M49Grouping,
     /// A region named by an admin (`PUT /v1/regions/{name}`).
     Named,
 }
@@ -83,7 +89,8 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
 
 /// List regions.
 ///
-/// The UN M49 regions and sub-regions, then the named regions, with their countries.
+/// The UN M49 regions and sub-regions, then the M49 groupings, then the named regions, with
+/// their codes and countries.
 #[utoipa::path(
     tag = "regions",
     responses(
@@ -98,6 +105,7 @@ async fn list_regions(state: web::Data<AppState>, _caller: Caller) -> AppResult<
     let mut regions = Vec::new();
     for (region, subregions) in country::m49_regions() {
         regions.push(Region {
+            code: country::m49_code(&region),
             name: region.clone(),
             kind: RegionKind::M49Region,
             parent: None,
@@ -105,6 +113,7 @@ async fn list_regions(state: web::Data<AppState>, _caller: Caller) -> AppResult<
         });
         for (subregion, codes) in &subregions {
             regions.push(Region {
+                code: country::m49_code(subregion),
                 name: subregion.clone(),
                 kind: RegionKind::M49Subregion,
                 parent: Some(region.clone()),
@@ -112,6 +121,13 @@ async fn list_regions(state: web::Data<AppState>, _caller: Caller) -> AppResult<
             });
         }
     }
+    regions.extend(country::M49_GROUPINGS.iter().map(|(name, code, _)| Region {
+        name: name.to_string(),
+        kind: RegionKind::M49Grouping,
+        code: Some(code),
+        parent: None,
+        countries: country_refs(country::m49_members(name).unwrap_or_default().iter()),
+    }));
     regions.extend(named.into_iter().map(named_region));
     Ok(HttpResponse::Ok().json(RegionList { regions }))
 }
@@ -120,6 +136,7 @@ fn named_region(region: regions::NamedRegion) -> Region {
     Region {
         name: region.name,
         kind: RegionKind::Named,
+        code: None,
         parent: None,
         countries: country_refs(region.countries.iter()),
     }

@@ -8,6 +8,7 @@
 use std::io::Read;
 
 use super::csv_rows::{self, Fields, Layout};
+use super::known_country_code;
 use super::{Row, RowError};
 use crate::model::incident::{
     Bounds, Casualties, Claim, DatePrecision, GeoPrecision, IncidentBody, Location, Source,
@@ -95,7 +96,7 @@ fn parse(f: &Fields) -> Result<IncidentBody, RowError> {
 
 fn location(f: &Fields) -> Result<Location, RowError> {
     Ok(Location {
-        country_code: f.text("iso3"),
+        country_code: known_country_code([f.text("iso3"), f.text("iso")]),
         country: f.text("country"),
         source_region: f.text("region"),
         admin1: f.text("admin1"),

@@ -32,6 +32,18 @@ pub struct RowError {
 /// One parsed row: the line it starts on and the incident, or why it could not be read.
 pub type Row = Result<(u64, IncidentBody), RowError>;
 
+/// The first of a row's country codes that is known: datasets' codes are not always ISO 3166
+/// (older ACLED exports carry codes of their own for a few countries). None known: the row's
+/// country is resolved by its name, or kept as named, which the import report warns of.
+pub(crate) fn known_country_code(
+    codes: impl IntoIterator<Item = Option<String>>,
+) -> Option<String> {
+    codes
+        .into_iter()
+        .flatten()
+        .find(|code| crate::model::country::resolve(code).is_some())
+}
+
 /// The import formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

@@ -42,7 +42,8 @@ const MAX_MESSAGE_CHARS: usize = 300;
 /// The outcome of an import.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"inserted": 198, "updated": 1, "unchanged": 0, "skipped": 1, "error_count": 1,
-    "errors": [{"line": 7, "field": "event_date", "message": "not a date: \"31-Feb-20\""}]}))]
+    "errors": [{"line": 7, "field": "event_date", "message": "not a date: \"31-Feb-20\""}],
+    "warning_count": 0, "warnings": []}))]
 pub struct ImportReport {
     /// New incidents.
     pub inserted: u64,
@@ -56,6 +57,11 @@ pub struct ImportReport {
     pub error_count: u64,
     /// The first 1000 problems, each with its line, field and reason.
     pub errors: Vec<RowError>,
+    /// Rows written with a caveat, such as a country no code is known for (kept as the source
+    /// names it, outside every region): how many in all.
+    pub warning_count: u64,
+    /// The first 1000 of those caveats.
+    pub warnings: Vec<RowError>,
 }
 
 /// Invalid rows as an import reports them: the first `MAX_REPORTED_ERRORS`, and how many in all.
@@ -157,6 +163,7 @@ fn write_all(
 ) -> AppResult<ImportReport> {
     let mut report = ImportReport::default();
     let mut errors = RowErrors::default();
+    let mut warnings = RowErrors::default();
     let mut read = 0u64;
     let mut first = Some(first);
     let mut run = |conn: &mut DbConnection,
@@ -170,6 +177,11 @@ fn write_all(
         errors.rows += parsed.errors.rows;
         errors.count += parsed.errors.count;
         errors.first.extend(parsed.errors.first);
+        // The batch's count of caveats beyond those it kept, then each kept one.
+        warnings.count += parsed.warnings.count - parsed.warnings.first.len() as u64;
+        for warning in parsed.warnings.first {
+            warnings.push(warning);
+        }
         if errors.is_empty() || options.on_error == OnError::Skip {
             write_batch(conn, parsed.valid, report)?;
         }
@@ -193,6 +205,8 @@ fn write_all(
     report.skipped = errors.rows;
     report.error_count = errors.count;
     report.errors = errors.first;
+    report.warning_count = warnings.count;
+    report.warnings = warnings.first;
     Ok(report)
 }
 
@@ -201,6 +215,8 @@ struct Parsed {
     valid: Vec<(u64, ValidIncident)>,
     /// The batch's problems; only those within the import's budget are kept.
     errors: RowErrors,
+    /// The batch's caveats on rows written, kept the same way.
+    warnings: RowErrors,
     /// Rows read for this batch, valid or not.
     consumed: u64,
     /// Whether rows may follow.
@@ -219,6 +235,7 @@ fn next_batch(
     let mut parsed = Parsed {
         valid: Vec::with_capacity(BATCH),
         errors: RowErrors::default(),
+        warnings: RowErrors::default(),
         consumed: 0,
         more: false,
     };
@@ -233,6 +250,9 @@ fn next_batch(
                 }
                 match validate(input, default_dataset) {
                     Ok(valid) => {
+                        if let Some(warning) = caveat(line, &valid) {
+                            parsed.warnings.push(warning);
+                        }
                         parsed.valid.push((line, valid));
                         Vec::new()
                     }
@@ -264,6 +284,20 @@ fn next_batch(
     }
     *kept += parsed.errors.first.len();
     parsed
+}
+
+/// What a reader of the report should know about a row written as it is.
+fn caveat(line: u64, valid: &ValidIncident) -> Option<RowError> {
+    let location = &valid.body().location;
+    if location.country_code.is_some() {
+        return None;
+    }
+    let name = location.country.as_deref().unwrap_or_default();
+    Some(RowError {
+        line,
+        field: "country".into(),
+        message: format!("no country code is known for {name:?}: kept as named, in no region"),
+    })
 }
 
 /// Upserts one batch: rows with an external_id already stored are compared and replaced

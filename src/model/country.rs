@@ -1,5 +1,7 @@
 //! Countries and their UN M49 regions, from the `keshvar` crate (ISO 3166-1 with UN M49
-//! region and sub-region for every country), indexed once for lookups by code or name.
+//! region and sub-region for every country), plus what real datasets name that ISO 3166-1
+//! does not (Kosovo, historical states), indexed once for lookups by code, numeric code or
+//! name, whatever the case, diacritics or word order ("Tanzania, United Republic of").
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -27,19 +29,141 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(build_registry)
 }
 
+/// What datasets name that ISO 3166-1 does not: Kosovo (`XK`/`XKX`, as the EU and most
+/// datasets code it), and historical states with their ISO 3166-3 alpha-3 codes where they
+/// have one (incidentdb's own `FRG` for West Germany, which kept `DEU`), each in the UN M49
+/// region and sub-region of its territory, so `region=Europe` includes West Germany; and the
+/// names datasets give today's countries (whose codes are known: only their names are added).
+const OTHER_COUNTRIES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
+    (
+        "XK",
+        "XKX",
+        "Kosovo",
+        "Europe",
+        "Southern Europe",
+        &["Republic of Kosovo"],
+    ),
+    (
+        "",
+        "FRG",
+        "West Germany",
+        "Europe",
+        "Western Europe",
+        &["West Germany (FRG)", "Federal Republic of Germany (West)"],
+    ),
+    (
+        "DD",
+        "DDR",
+        "East Germany",
+        "Europe",
+        "Western Europe",
+        &["East Germany (GDR)", "German Democratic Republic", "GDR"],
+    ),
+    (
+        "SU",
+        "SUN",
+        "Soviet Union",
+        "Europe",
+        "Eastern Europe",
+        &["USSR", "Union of Soviet Socialist Republics"],
+    ),
+    (
+        "YU",
+        "YUG",
+        "Yugoslavia",
+        "Europe",
+        "Southern Europe",
+        &[
+            "Socialist Federal Republic of Yugoslavia",
+            "Federal Republic of Yugoslavia",
+        ],
+    ),
+    (
+        "CS",
+        "CSK",
+        "Czechoslovakia",
+        "Europe",
+        "Eastern Europe",
+        &[],
+    ),
+    (
+        "",
+        "SCG",
+        "Serbia and Montenegro",
+        "Europe",
+        "Southern Europe",
+        &["Serbia-Montenegro"],
+    ),
+    (
+        "YD",
+        "YMD",
+        "South Yemen",
+        "Asia",
+        "Western Asia",
+        &["People's Democratic Republic of Yemen", "Yemen (South)"],
+    ),
+    (
+        "",
+        "YAR",
+        "North Yemen",
+        "Asia",
+        "Western Asia",
+        &["Yemen Arab Republic", "Yemen (North)"],
+    ),
+    (
+        "",
+        "RVN",
+        "South Vietnam",
+        "Asia",
+        "South-eastern Asia",
+        &["Republic of Vietnam", "Vietnam (South)"],
+    ),
+    ("ZR", "ZAR", "Zaire", "Africa", "Middle Africa", &[]),
+    (
+        "RH",
+        "RHO",
+        "Rhodesia",
+        "Africa",
+        "Eastern Africa",
+        &["Southern Rhodesia", "Zimbabwe Rhodesia"],
+    ),
+    (
+        "",
+        "COG",
+        "People's Republic of the Congo",
+        "Africa",
+        "Middle Africa",
+        &[],
+    ),
+    ("NH", "NHB", "New Hebrides", "Oceania", "Melanesia", &[]),
+    // Names of today's countries as datasets write them.
+    (
+        "CD",
+        "COD",
+        "DR Congo",
+        "",
+        "",
+        &["Democratic Republic of Congo", "Congo, DRC", "DRC"],
+    ),
+    ("BA", "BIH", "Bosnia-Herzegovina", "", "", &[]),
+    ("MK", "MKD", "Macedonia, FYR", "", "", &["Macedonia"]),
+    ("CI", "CIV", "Ivory Coast", "", "", &[]),
+];
+
 fn build_registry() -> Registry {
     let mut countries = Vec::new();
     let mut by_key = HashMap::new();
     for country in keshvar::CountryIterator::new() {
-        let index = countries.len();
-        let mut names: Vec<&str> = vec![country.iso_short_name(), country.iso_long_name()];
-        names.extend(country.unofficial_name_list());
-        for key in [country.alpha2().to_string(), country.alpha3().to_string()]
-            .into_iter()
-            .chain(names.iter().map(|n| n.to_string()))
-        {
-            by_key.entry(normalize(&key)).or_insert(index);
-        }
+        let mut keys: Vec<String> = vec![
+            country.alpha2().to_string(),
+            country.alpha3().to_string(),
+            country.number().to_string(),
+            country.number().trim_start_matches('0').to_string(),
+            country.iso_short_name().to_string(),
+            country.iso_long_name().to_string(),
+        ];
+        keys.extend(country.unofficial_name_list().iter().map(|n| n.to_string()));
+        index(&mut by_key, countries.len(), &keys);
         countries.push(Country {
             alpha2: country.alpha2().to_string(),
             alpha3: country.alpha3().to_string(),
@@ -50,6 +174,23 @@ fn build_registry() -> Registry {
                 .map(|s| title_case(&s.to_string())),
         });
     }
+    for (alpha2, alpha3, name, region, subregion, aliases) in OTHER_COUNTRIES {
+        let mut keys: Vec<String> = vec![alpha3.to_string(), name.to_string()];
+        keys.extend((!alpha2.is_empty()).then(|| alpha2.to_string()));
+        keys.extend(aliases.iter().map(|a| a.to_string()));
+        // Their own codes first: `COG` is today's Congo, the old name only an alias.
+        let existing = by_key.get(&normalize(alpha3)).copied();
+        index(&mut by_key, existing.unwrap_or(countries.len()), &keys);
+        if existing.is_none() {
+            countries.push(Country {
+                alpha2: alpha2.to_string(),
+                alpha3: alpha3.to_string(),
+                name: name.to_string(),
+                region: Some(region.to_string()),
+                subregion: Some(subregion.to_string()),
+            });
+        }
+    }
     let mut m49_members: HashMap<String, Vec<String>> = HashMap::new();
     for country in &countries {
         for name in [&country.region, &country.subregion].into_iter().flatten() {
@@ -59,11 +200,102 @@ fn build_registry() -> Registry {
                 .push(country.alpha3.clone());
         }
     }
+    for (name, _, parts) in M49_GROUPINGS {
+        let members: Vec<String> = parts
+            .iter()
+            .flat_map(|part| {
+                m49_members
+                    .get(&normalize(part))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        m49_members.insert(normalize(name), members);
+    }
+    for (name, code) in M49_CODES {
+        if let Some(members) = m49_members.get(&normalize(name)).cloned() {
+            m49_members.insert(normalize(code), members);
+        }
+    }
     Registry {
         countries,
         by_key,
         m49_members,
     }
+}
+
+/// Files `keys` (codes and names) under country `index`; a key already taken keeps its country.
+fn index(by_key: &mut HashMap<String, usize>, index: usize, keys: &[String]) {
+    for key in keys.iter().filter(|k| !k.is_empty()) {
+        by_key.entry(normalize(key)).or_insert(index);
+        // "Tanzania, United Republic of" is also "United Republic of Tanzania".
+        if let Some((head, tail)) = key.split_once(", ") {
+            by_key
+                .entry(normalize(&format!("{tail} {head}")))
+                .or_insert(index);
+        }
+    }
+}
+
+/// The UN M49 intermediate groupings used in region filters, with their codes and the
+/// sub-regions they gather.
+pub const M49_GROUPINGS: [(&str, &str, &[&str]); 2] = [
+    (
+        "Sub-Saharan Africa",
+        "202",
+        &[
+            "Eastern Africa",
+            "Middle Africa",
+            "Southern Africa",
+            "Western Africa",
+        ],
+    ),
+    (
+        "Latin America and the Caribbean",
+        "419",
+        &["Caribbean", "Central America", "South America"],
+    ),
+];
+
+/// The UN M49 numeric code of every region, sub-region and grouping.
+pub const M49_CODES: [(&str, &str); 29] = [
+    ("Africa", "002"),
+    ("Americas", "019"),
+    ("Asia", "142"),
+    ("Europe", "150"),
+    ("Oceania", "009"),
+    ("Northern Africa", "015"),
+    ("Sub-Saharan Africa", "202"),
+    ("Eastern Africa", "014"),
+    ("Middle Africa", "017"),
+    ("Southern Africa", "018"),
+    ("Western Africa", "011"),
+    ("Latin America and the Caribbean", "419"),
+    ("Caribbean", "029"),
+    ("Central America", "013"),
+    ("South America", "005"),
+    ("Northern America", "021"),
+    ("Central Asia", "143"),
+    ("Eastern Asia", "030"),
+    ("South-eastern Asia", "035"),
+    ("Southern Asia", "034"),
+    ("Western Asia", "145"),
+    ("Eastern Europe", "151"),
+    ("Northern Europe", "154"),
+    ("Southern Europe", "039"),
+    ("Western Europe", "155"),
+    ("Australia and New Zealand", "053"),
+    ("Melanesia", "054"),
+    ("Micronesia", "057"),
+    ("Polynesia", "061"),
+];
+
+/// The M49 code of region, sub-region or grouping `name`.
+pub fn m49_code(name: &str) -> Option<&'static str> {
+    M49_CODES
+        .iter()
+        .find(|(known, _)| normalize(known) == normalize(name))
+        .map(|(_, code)| *code)
 }
 
 /// `south-eastern-asia` → `South-eastern Asia`, `australia-and-new-zealand` →
@@ -86,8 +318,21 @@ fn title_case(slug: &str) -> String {
         .replace("_", "-")
 }
 
+/// The form names are compared in: lower case, without diacritics (`Türkiye` is `turkiye`,
+/// `Côte d'Ivoire` is `cote d'ivoire`), spaces collapsed, M49 codes without leading zeros.
 fn normalize(text: &str) -> String {
-    text.trim().to_lowercase()
+    let folded = deunicode::deunicode(text).to_lowercase();
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    let joined = words.join(" ");
+    if !joined.is_empty() && joined.bytes().all(|b| b.is_ascii_digit()) {
+        let trimmed = joined.trim_start_matches('0');
+        return if trimmed.is_empty() {
+            "0".into()
+        } else {
+            trimmed.to_string()
+        };
+    }
+    joined
 }
 
 /// Every known country.
@@ -95,13 +340,22 @@ pub fn all() -> &'static [Country] {
     &registry().countries
 }
 
-/// The country for an alpha-2 or alpha-3 code or a name, case-insensitive.
+/// The country for an alpha-2, alpha-3 or numeric code or a name, case- and
+/// diacritic-insensitive. A name with a parenthesis, as UCDP writes them ("DR Congo (Zaire)",
+/// "Russia (Soviet Union)"), is the name before it, else the one inside.
 pub fn resolve(input: &str) -> Option<&'static Country> {
     let registry = registry();
-    registry
-        .by_key
-        .get(&normalize(input))
-        .map(|&i| &registry.countries[i])
+    let find = |key: &str| {
+        registry
+            .by_key
+            .get(&normalize(key))
+            .map(|&i| &registry.countries[i])
+    };
+    find(input).or_else(|| {
+        let (before, rest) = input.split_once('(')?;
+        let inside = rest.split(')').next().unwrap_or_default();
+        find(before).or_else(|| find(inside))
+    })
 }
 
 /// The known names closest to `input`, best first, for "did you mean" hints.
@@ -166,12 +420,13 @@ pub fn m49_members(name: &str) -> Option<Vec<String>> {
     registry().m49_members.get(&normalize(name)).cloned()
 }
 
-/// Every UN M49 region and sub-region name.
+/// Every UN M49 region, sub-region and grouping name.
 pub fn m49_names() -> Vec<String> {
     let mut names: Vec<String> = all()
         .iter()
         .flat_map(|c| [c.region.clone(), c.subregion.clone()])
         .flatten()
+        .chain(M49_GROUPINGS.iter().map(|(name, _, _)| name.to_string()))
         .collect();
     names.sort();
     names.dedup();
@@ -206,6 +461,34 @@ mod tests {
                 "{expected} in {names:?}"
             );
         }
+    }
+
+    #[test]
+    fn real_datasets_names_resolve() {
+        let code = |input: &str| resolve(input).map(|c| c.alpha3.as_str());
+        for (input, expected) in [
+            ("Kosovo", "XKX"),
+            ("XK", "XKX"),
+            ("West Germany (FRG)", "FRG"),
+            ("DDR", "DDR"),
+            ("Soviet Union", "SUN"),
+            ("Tanzania, United Republic of", "TZA"),
+            ("Turkiye", "TUR"),
+            ("Cote d'Ivoire", "CIV"),
+            ("DR Congo (Zaire)", "COD"),
+            ("Yemen (North Yemen)", "YEM"),
+            ("004", "AFG"),
+            ("4", "AFG"),
+        ] {
+            assert_eq!(code(input), Some(expected), "{input}");
+        }
+        let frg = resolve("West Germany").unwrap();
+        assert_eq!(frg.region.as_deref(), Some("Europe"));
+        assert!(m49_members("Europe").unwrap().contains(&"FRG".to_string()));
+        let ssa = m49_members("sub-saharan africa").unwrap();
+        assert!(ssa.contains(&"NGA".to_string()) && !ssa.contains(&"EGY".to_string()));
+        assert_eq!(m49_members("202"), Some(ssa));
+        assert!(m49_members("419").unwrap().contains(&"BRA".to_string()));
     }
 
     #[test]

@@ -581,21 +581,31 @@ fn parse_claims(values: Vec<String>) -> AppResult<Vec<Claim>> {
         .collect()
 }
 
+/// The alpha-3 codes of `values`. A name with a comma ("Tanzania, United Republic of") comes
+/// split in two by the list: two values that together name a country are that country.
 fn resolve_countries(values: Vec<String>) -> AppResult<Vec<String>> {
-    values
-        .iter()
-        .map(|value| match country::resolve(value) {
-            Some(found) => Ok(found.alpha3.clone()),
+    let mut codes = Vec::with_capacity(values.len());
+    let mut rest = values.into_iter().peekable();
+    while let Some(value) = rest.next() {
+        let joined = rest.peek().map(|next| format!("{value}, {next}"));
+        if let Some(found) = joined.as_deref().and_then(country::resolve) {
+            codes.push(found.alpha3.clone());
+            rest.next();
+            continue;
+        }
+        match country::resolve(&value) {
+            Some(found) => codes.push(found.alpha3.clone()),
             None => {
-                let suggestions = country::suggest_country(value);
-                Err(AppError::InvalidParameter {
+                let suggestions = country::suggest_country(&value);
+                return Err(AppError::InvalidParameter {
                     parameter: param_name!(FilterParams, country).into(),
                     message: format!("unknown country {value:?}{}", did_you_mean(&suggestions)),
                     suggestions,
-                })
+                });
             }
-        })
-        .collect()
+        }
+    }
+    Ok(codes)
 }
 
 /// The countries of the UN M49 regions among `values`, and the other names.

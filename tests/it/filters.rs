@@ -127,12 +127,12 @@ fn every_filter_selects_exactly_its_incidents() {
 }
 
 #[test]
-fn historical_countries_keep_their_name_and_have_no_code() {
+fn historical_countries_have_their_own_code_and_the_region_of_their_territory() {
     let (app, [_, _, _, bonn, _]) = seeded();
     let found = app.get_json(&format!("/v1/incidents/{bonn}"));
-    assert_eq!(found["location"]["country"], "West Germany (FRG)");
-    assert_eq!(found["location"]["country_code"], serde_json::Value::Null);
-    assert_eq!(found["location"]["region"], serde_json::Value::Null);
+    assert_eq!(found["location"]["country"], "West Germany");
+    assert_eq!(found["location"]["country_code"], "FRG");
+    assert_eq!(found["location"]["region"], "Europe");
     assert_eq!(found["date_precision"], "month");
 }
 
@@ -143,7 +143,7 @@ fn bad_parameters_are_400_naming_the_parameter() {
         ("from=2020-13", "from"),
         ("to=21-11-2020", "to"),
         ("from=2021&to=2020", "to"),
-        ("country=Afganistan", "country"),
+        ("country=Afghanstan", "country"),
         ("region=Southern%20Asai", "region"),
         ("bbox=1,2,3", "bbox"),
         ("bbox=0,95,1,96", "bbox"),
@@ -169,7 +169,7 @@ fn bad_parameters_are_400_naming_the_parameter() {
 #[test]
 fn unknown_names_come_with_the_closest_known_ones() {
     let (app, _) = seeded();
-    let problem = assert_problem(app.get("/v1/incidents?country=Afganistan"), 400, "country");
+    let problem = assert_problem(app.get("/v1/incidents?country=Afghanstan"), 400, "country");
     assert!(problem["suggestions"]
         .as_array()
         .unwrap()

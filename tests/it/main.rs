@@ -9,6 +9,7 @@ mod filters;
 mod http;
 mod imports;
 mod incidents;
+mod names;
 mod openapi;
 mod properties;
 mod regions;
