@@ -34,7 +34,7 @@ fn registry() -> &'static Registry {
 /// have one (incidentdb's own `FRG` for West Germany, which kept `DEU`), each in the UN M49
 /// region and sub-region of its territory, so `region=Europe` includes West Germany; and the
 /// names datasets give today's countries (whose codes are known: only their names are added).
-const OTHER_COUNTRIES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
+const OTHER_COUNTRIES: &[OtherCountry] = &[
     (
         "XK",
         "XKX",
@@ -149,6 +149,17 @@ const OTHER_COUNTRIES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
     ("MK", "MKD", "Macedonia, FYR", "", "", &["Macedonia"]),
     ("CI", "CIV", "Ivory Coast", "", "", &[]),
 ];
+
+/// Alpha-2 (or ""), alpha-3, name, M49 region and sub-region (or "" for a known country),
+/// and other names.
+type OtherCountry = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
 
 fn build_registry() -> Registry {
     let mut countries = Vec::new();
