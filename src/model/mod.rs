@@ -1,5 +1,6 @@
 //! The domain: incidents, countries and regions, and the rules their input must follow.
 
+pub mod actors;
 pub mod country;
 pub mod example;
 pub mod incident;

@@ -15,10 +15,10 @@ use crate::db::schema::{incident_perpetrators, incidents};
 use crate::db::sql::{sql, text_in, Sql};
 use crate::db::{regions, Db, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::model::country;
 use crate::model::incident::Claim;
 use crate::model::validate::{did_you_mean, snap_coordinate, MAX_CASUALTIES};
 use crate::model::wire::WireName;
+use crate::model::{actors, country};
 use crate::param_name;
 
 #[diesel::declare_sql_function]
@@ -80,8 +80,8 @@ pub struct FilterParams {
     /// Sub-event types, case-insensitive.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub sub_event_type: Option<List>,
-    /// Perpetrator names, case-insensitive. With `claim`, the same perpetrator must have
-    /// that claim status.
+    /// Perpetrator names, case-insensitive; a known group's other names match too (`Taliban`
+    /// finds UCDP's `Taleban`). With `claim`, the same perpetrator must have that claim status.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Islamic State"]))]
     pub perpetrator: Option<List>,
     /// Claim statuses.
@@ -193,7 +193,7 @@ impl TryFrom<FilterParams> for Filter {
             near: circle(params.near, params.radius_km)?,
             event_types: lower_list(params.event_type),
             sub_event_types: lower_list(params.sub_event_type),
-            perpetrators: lower_list(params.perpetrator),
+            perpetrators: actors::with_aliases(lower_list(params.perpetrator)),
             claims: parse_claims(List::values(params.claim))?,
             killed_min: count(params.killed_min, param_name!(FilterParams, killed_min))?,
             killed_max: count(params.killed_max, param_name!(FilterParams, killed_max))?,

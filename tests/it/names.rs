@@ -129,3 +129,15 @@ fn m49_groupings_and_codes_and_names_as_people_write_them() {
         "region",
     );
 }
+
+#[test]
+fn a_group_is_found_by_any_of_its_names() {
+    let app = TestApp::start();
+    app.import_report("format=ucdp", crate::common::ucdp_sample());
+    let count =
+        |query: &str| app.get_json(&format!("/v1/incidents?{query}&count=true"))["total"].clone();
+    let taleban = count("perpetrator=Taleban");
+    assert!(taleban.as_i64().unwrap() > 0);
+    assert_eq!(count("perpetrator=Taliban"), taleban);
+    assert_eq!(count("perpetrator=TALIBAN"), taleban);
+}
