@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, registered in one place.
 
 pub mod auth;
+pub mod drafts;
 pub mod health;
 pub mod imports;
 pub mod incidents;
@@ -121,6 +122,7 @@ pub fn spawn_long(work: impl FnOnce() + Send + 'static) -> AppResult<()> {
 pub fn configure(config: &mut ServiceConfig) {
     health::configure(config);
     incidents::configure(config);
+    drafts::configure(config);
     imports::configure(config);
     regions::configure(config);
     stats::configure(config);
