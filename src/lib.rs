@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod draft;
 pub mod error;
 pub mod import;
 pub mod middleware;

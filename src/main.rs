@@ -73,6 +73,14 @@ enum Command {
     },
     /// Run the pending migrations (serve and every other command also do, first).
     Migrate,
+    /// Draft an incident from a news report in FILE (`-` reads standard input); prints the
+    /// draft, its evidence and warnings as JSON, as `POST /v1/drafts` answers. Stores nothing.
+    Draft {
+        file: String,
+        /// The day the report was published (YYYY-MM-DD): weekdays and "yesterday" count from it.
+        #[arg(long)]
+        published_on: Option<chrono::NaiveDate>,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -137,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 on_error,
             },
         ),
+        Command::Draft { file, published_on } => draft_file(&file, published_on),
         Command::Keys { command } => manage_keys(&config()?, command),
         Command::Export { parameters } => export(&config()?, &parameters),
         Command::Migrate => {
@@ -344,6 +353,30 @@ fn query_string(parameters: &[String]) -> anyhow::Result<String> {
         };
     }
     Ok(query.finish())
+}
+
+/// Prints the draft of the report in `file`; needs no database.
+fn draft_file(file: &str, published_on: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+    } else {
+        File::open(file)
+            .and_then(|mut opened| opened.read_to_string(&mut text))
+            .with_context(|| format!("cannot read {file}"))?;
+    }
+    let request = incidentdb::draft::DraftRequest {
+        text,
+        published_on,
+        url: None,
+        title: None,
+        publisher: None,
+    };
+    print(&serde_json::to_string_pretty(&incidentdb::draft::draft(
+        &request,
+    ))?)
 }
 
 /// Writes `text` and a newline to standard output. A reader that stops early (`| head`) is

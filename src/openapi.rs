@@ -15,7 +15,9 @@ use utoipa_actix_web::AppExt;
             locations with UN M49 regions, casualties as low/best/high (null = unknown, never 0), \
             perpetrators with their claim status, and the sources that reported them.\n\n\
             Errors are `application/problem+json` (RFC 9457) naming the parameter or field. \
-            Writes need `Authorization: Bearer TOKEN` (create one with `incidentdb keys create`).",
+            Writes need `Authorization: Bearer TOKEN` (create one with `incidentdb keys create`).\n\n\
+            `POST /v1/drafts` resolves places with GeoNames data (https://www.geonames.org/), \
+            licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/).",
         license(name = "MIT", identifier = "MIT"),
         contact(name = "incidentdb", url = "https://github.com/incidentdb/incidentdb"),
     ),
@@ -25,6 +27,7 @@ use utoipa_actix_web::AppExt;
     tags(
         (name = "incidents", description = "Incidents: list with filters, export (CSV, GeoJSON, NDJSON), read, create, change, delete, and the feed of deletions"),
         (name = "stats", description = "Counts and casualty sums of the filtered incidents, grouped"),
+        (name = "drafts", description = "Drafting an incident from a news report, with the evidence for each field"),
         (name = "imports", description = "Importing ACLED, UCDP GED, GTD and NDJSON files"),
         (name = "regions", description = "UN M49 regions and sub-regions, and named regions"),
         (name = "health", description = "Liveness and readiness"),

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod conditional;
+pub mod drafts;
 pub mod health;
 pub mod imports;
 pub mod incidents;
@@ -122,6 +123,7 @@ pub fn spawn_long(work: impl FnOnce() + Send + 'static) -> AppResult<()> {
 pub fn configure(config: &mut ServiceConfig) {
     health::configure(config);
     incidents::configure(config);
+    drafts::configure(config);
     imports::configure(config);
     regions::configure(config);
     stats::configure(config);

@@ -3,6 +3,7 @@
 //! backend comes from `TEST_DATABASE_URL` (see `common`).
 
 mod common;
+mod drafts;
 mod exports;
 mod faults;
 mod filters;
