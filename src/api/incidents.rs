@@ -61,7 +61,8 @@ pub struct ExportParams {
     /// `perpetrator_claims`, `source_urls` and `source_titles` joined by ` | `, and
     /// `attributes` as a JSON object. GeoJSON leaves out incidents without coordinates and
     /// counts them in `X-Omitted-Without-Coordinates`. NDJSON lines are import input.
-    #[param(inline, example = "csv")]
+    /// Example: `csv`.
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
@@ -206,7 +207,8 @@ pub struct DeletedPage {
 #[into_params(parameter_in = Query)]
 pub struct DeletedParams {
     /// RFC 3339 timestamp; only deletions at or after it. Omitted: every deletion.
-    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-24T00:00:00Z")]
+    /// Example: `2026-11-24T00:00:00Z`.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<Timestamp>,
 }
 
@@ -240,7 +242,7 @@ async fn list_deleted(
 /// One incident. The `ETag` is its version, for `If-Match` on PATCH and DELETE.
 #[utoipa::path(
     tag = "incidents",
-    params(("id" = i64, Path, description = "Incident id", example = 1042)),
+    params(("id" = i64, Path, description = "Incident id. Example: `1`.")),
     responses(
         (status = 200, description = "The incident", body = Incident, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
@@ -298,8 +300,8 @@ async fn create_incident(
 #[utoipa::path(
     tag = "incidents",
     params(
-        ("id" = i64, Path, description = "Incident id", example = 1042),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on", example = "\"1\""),
+        ("id" = i64, Path, description = "Incident id. Example: `1`."),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on. Example: `\"1\"`."),
     ),
     request_body(content = Object, content_type = "application/merge-patch+json",
         example = json!({"casualties": {"killed": {"high": 10}}, "perpetrators": [{"name": "Islamic State", "claim": "claimed"}]})),
@@ -352,8 +354,8 @@ async fn patch_incident(
 #[utoipa::path(
     tag = "incidents",
     params(
-        ("id" = i64, Path, description = "Incident id", example = 1042),
-        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on", example = "\"1\""),
+        ("id" = i64, Path, description = "Incident id. Example: `1`."),
+        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on. Example: `\"1\"`."),
     ),
     security(("bearer" = [])),
     responses(

@@ -15,3 +15,4 @@ mod reliability;
 mod replicas;
 mod security;
 mod stats;
+mod web;
