@@ -18,7 +18,7 @@ use incidentdb::api::stats::Stats;
 use incidentdb::db::{self, regions, DbPool};
 use incidentdb::query::filter::FilterParams;
 use incidentdb::query::page::PageParams;
-use incidentdb::query::stats::StatsParams;
+use incidentdb::query::stats::{Grouping, StatsParams};
 use incidentdb::query::{self, stats, Filter, Page, Params};
 
 const DEFAULT_THREADS: usize = 2;
@@ -107,18 +107,19 @@ fn stats_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), Str
         .read::<FilterParams>()
         .and_then(Filter::try_from)
         .map_err(|e| e.to_string())?;
-    let group_by = params
+    let grouping = params
         .read::<StatsParams>()
-        .and_then(|stats| stats::parse_group_by(stats.group_by))
+        .and_then(|stats| Grouping::parse(stats.group_by, stats.cell))
         .map_err(|e| e.to_string())?;
     params.finish().map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     filter
         .resolve_named_regions(&mut conn)
         .map_err(|e| e.to_string())?;
-    let data = stats::stats(&mut conn, &filter, &group_by).map_err(|e| e.to_string())?;
+    let data = stats::stats(&mut conn, &filter, &grouping).map_err(|e| e.to_string())?;
     drop(conn);
     let rows = data.len();
+    let group_by = grouping.keys;
     let body = serde_json::to_vec(&Stats { group_by, data }).map_err(|e| e.to_string())?;
     Ok((body, rows))
 }

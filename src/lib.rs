@@ -13,12 +13,14 @@ pub mod middleware;
 pub mod model;
 pub mod openapi;
 pub mod query;
+pub mod web;
 
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress, Condition, ErrorHandlers};
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::web::{get, to, Data, PathConfig, PayloadConfig};
+use actix_web::{App, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -27,7 +29,7 @@ use api::AppState;
 use config::Config;
 
 /// Opens the database (running its migrations) and its replicas, and builds the shared state.
-pub fn state(config: Config) -> anyhow::Result<web::Data<AppState>> {
+pub fn state(config: Config) -> anyhow::Result<Data<AppState>> {
     let pool = db::open_pool(&config.database_url, config.pool_size)?;
     let metrics = middleware::metrics()?;
     let replicas = db::Replicas::open(
@@ -37,7 +39,7 @@ pub fn state(config: Config) -> anyhow::Result<web::Data<AppState>> {
         &metrics.registry,
     )?;
     let imports = std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_imports));
-    Ok(web::Data::new(AppState {
+    Ok(Data::new(AppState {
         pool,
         replicas: std::sync::Arc::new(replicas),
         imports,
@@ -49,7 +51,7 @@ pub fn state(config: Config) -> anyhow::Result<web::Data<AppState>> {
 }
 
 /// The HTTP server on `listener`, ready to be awaited.
-pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+pub fn server(state: Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let workers = state.config.workers;
     // As many blocking threads as pooled connections: more would only park on the pool and
     // crowd the cores (measured: 50 threads under 32 connections).
@@ -61,8 +63,8 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             .into_utoipa_app()
             .openapi(openapi::base())
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(state.config.max_body_bytes))
-            .app_data(web::PathConfig::default().error_handler(api::path_error))
+            .app_data(PayloadConfig::new(state.config.max_body_bytes))
+            .app_data(PathConfig::default().error_handler(api::path_error))
             .configure(api::configure)
             .split_for_parts();
         app.wrap(from_fn(middleware::head_as_get))
@@ -81,10 +83,10 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             .wrap(from_fn(middleware::log_request))
             .wrap(TracingLogger::<middleware::RequestSpans>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(document)))
-            .default_service(web::to(api::unrouted))
+            .default_service(to(api::unrouted))
             .route(
                 "/docs",
-                web::get().to(|| async {
+                get().to(|| async {
                     HttpResponse::PermanentRedirect()
                         .insert_header(("Location", "/docs/"))
                         .finish()

@@ -11,7 +11,9 @@ use utoipa_actix_web::AppExt;
 #[openapi(
     info(
         title = "incidentdb",
-        description = "A conflict-incident database: incidents with dates and their precision, \
+        description = "[← Browse the incidents](/): map, filters, facets, timeline and table, \
+            with links back to these operations.\n\n\
+            A conflict-incident database: incidents with dates and their precision, \
             locations with UN M49 regions, casualties as low/best/high (null = unknown, never 0), \
             perpetrators with their claim status, and the sources that reported them.\n\n\
             Errors are `application/problem+json` (RFC 9457) naming the parameter or field. \
@@ -31,6 +33,7 @@ use utoipa_actix_web::AppExt;
         (name = "imports", description = "Importing ACLED, UCDP GED, GTD and NDJSON files"),
         (name = "regions", description = "UN M49 regions and sub-regions, and named regions"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "web", description = "The browse page"),
     ),
     modifiers(&BearerAuth),
 )]

@@ -33,8 +33,7 @@ pub struct ImportParams {
     #[param(inline)]
     format: Format,
     /// The dataset the rows belong to; default: `acled`, `ucdp`, `gtd`, or for NDJSON each
-    /// row's own `dataset` (else `manual`).
-    #[param(example = "acled")]
+    /// row's own `dataset` (else `manual`). Example: `acled`.
     dataset: Option<String>,
     /// `abort` (default): any invalid row → 422 and nothing written. `skip`: valid rows are
     /// written, invalid ones reported.

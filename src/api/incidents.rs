@@ -207,7 +207,8 @@ pub struct DeletedPage {
 #[into_params(parameter_in = Query)]
 pub struct DeletedParams {
     /// RFC 3339 timestamp; only deletions at or after it. Omitted: every deletion.
-    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-24T00:00:00Z")]
+    /// Example: `2026-11-24T00:00:00Z`.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<Timestamp>,
 }
 
@@ -246,7 +247,7 @@ async fn list_deleted(
 #[utoipa::path(
     tag = "incidents",
     params(
-        ("id" = i64, Path, description = "Incident id", example = 1042),
+        ("id" = i64, Path, description = "Incident id. Example: `1`."),
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304 without a body"),
     ),
     responses(
@@ -318,8 +319,8 @@ async fn create_incident(
 #[utoipa::path(
     tag = "incidents",
     params(
-        ("id" = i64, Path, description = "Incident id", example = 1042),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on", example = "\"1\""),
+        ("id" = i64, Path, description = "Incident id. Example: `1`."),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on. Example: `\"1\"`."),
     ),
     request_body(content = Object, content_type = "application/merge-patch+json",
         example = json!({"casualties": {"killed": {"high": 10}}, "perpetrators": [{"name": "Islamic State", "claim": "claimed"}]})),
@@ -375,8 +376,8 @@ async fn patch_incident(
 #[utoipa::path(
     tag = "incidents",
     params(
-        ("id" = i64, Path, description = "Incident id", example = 1042),
-        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on", example = "\"1\""),
+        ("id" = i64, Path, description = "Incident id. Example: `1`."),
+        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on. Example: `\"1\"`."),
     ),
     security(("bearer" = [])),
     responses(

@@ -127,6 +127,7 @@ pub fn configure(config: &mut ServiceConfig) {
     imports::configure(config);
     regions::configure(config);
     stats::configure(config);
+    crate::web::configure(config);
 }
 
 /// A path parameter that does not parse: 405 when the path is another route's (a `PATCH` of

@@ -73,6 +73,9 @@ pub struct CountryRef {
     /// ISO 3166-1 alpha-3.
     #[schema(example = "AFG")]
     pub code: String,
+    /// ISO 3166-1 alpha-2, which the `country` filter takes too.
+    #[schema(example = "AF")]
+    pub alpha2: String,
     #[schema(example = "Afghanistan")]
     pub name: String,
 }
@@ -82,6 +85,7 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
         .filter_map(|code| country::resolve(code))
         .map(|c| CountryRef {
             code: c.alpha3.clone(),
+            alpha2: c.alpha2.clone(),
             name: c.name.clone(),
         })
         .collect()
@@ -154,7 +158,7 @@ const MAX_COUNTRIES: usize = 300;
 /// Names are case-insensitive and may not be UN M49 names. Needs an admin key.
 #[utoipa::path(
     tag = "regions",
-    params(("name" = String, Path, description = "The region's name", example = "Middle East")),
+    params(("name" = String, Path, description = "The region's name. Example: `Middle East`.")),
     request_body = RegionInput,
     security(("bearer" = [])),
     responses(
@@ -259,7 +263,7 @@ fn resolve_countries(countries: &[String]) -> AppResult<Vec<String>> {
 /// Needs an admin key.
 #[utoipa::path(
     tag = "regions",
-    params(("name" = String, Path, description = "The region's name, any case", example = "Middle East")),
+    params(("name" = String, Path, description = "The region's name, any case. Example: `Middle East`.")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

@@ -11,7 +11,7 @@ use crate::error::{AppResult, ReadProblems, ServiceProblems};
 use crate::model::wire::WireName;
 use crate::query::export::Format;
 use crate::query::filter::FilterParams;
-use crate::query::stats::{self, GroupKey, StatsFormat, StatsParams, StatsRow};
+use crate::query::stats::{self, GroupKey, Grouping, StatsFormat, StatsParams, StatsRow};
 use crate::query::{Filter, Params};
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -32,7 +32,10 @@ pub struct Stats {
 ///
 /// Counts and casualty sums of the incidents the filters match, grouped by up to three keys.
 /// Unknown casualties are not counted as 0: each sum covers the known values and `unknown`
-/// counts the incidents without a `best` figure.
+/// counts the incidents without a `best` figure. Grouped by `cell`, the rows are a map's
+/// clusters: `GET /v1/stats?group_by=cell,geo_precision&cell=5&country=AF` gives each 5° cell
+/// with incidents (as a `bbox`), its counts and sums and the mean position of its incidents,
+/// one row for each location precision in the cell.
 #[utoipa::path(
     tag = "stats",
     params(FilterParams, StatsParams),
@@ -56,13 +59,13 @@ async fn get_stats(
     let mut filter = Filter::try_from(params.read::<FilterParams>()?)?;
     let stats_params: StatsParams = params.read()?;
     params.finish()?;
-    let keys = stats::parse_group_by(stats_params.group_by)?;
+    let grouping = Grouping::parse(stats_params.group_by, stats_params.cell)?;
     let format = requested_format(&req, stats_params.format).unwrap_or_default();
-    let group_by = keys.clone();
+    let group_by = grouping.keys.clone();
     let data = state
         .read(move |conn| {
             filter.resolve_named_regions(conn)?;
-            stats::stats(conn, &filter, &keys)
+            stats::stats(conn, &filter, &grouping)
         })
         .await?;
     Ok(match format {
@@ -73,7 +76,8 @@ async fn get_stats(
     })
 }
 
-/// The rows as CSV: the keys, `incidents`, then `killed_*` and `injured_*`.
+/// The rows as CSV: the keys, `incidents`, then `killed_*` and `injured_*`, and with cells the
+/// mean `latitude` and `longitude`.
 fn csv(keys: &[GroupKey], rows: &[StatsRow]) -> Vec<u8> {
     const FIGURES: [&str; 9] = [
         "incidents",
@@ -86,9 +90,16 @@ fn csv(keys: &[GroupKey], rows: &[StatsRow]) -> Vec<u8> {
         "injured_high",
         "injured_unknown",
     ];
+    const POSITION: [&str; 2] = ["latitude", "longitude"];
     let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let cells = keys.contains(&GroupKey::Cell);
+    let position: &[&str] = if cells { &POSITION } else { &[] };
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = keys.iter().map(|k| k.wire_name()).chain(FIGURES);
+    let header = keys
+        .iter()
+        .map(|k| k.wire_name())
+        .chain(FIGURES)
+        .chain(position.iter().copied());
     writer
         .write_record(header)
         .expect("writing to memory cannot fail");
@@ -107,6 +118,10 @@ fn csv(keys: &[GroupKey], rows: &[StatsRow]) -> Vec<u8> {
         for totals in [row.killed, row.injured] {
             record.extend([number(totals.low), number(totals.best), number(totals.high)]);
             record.push(totals.unknown.to_string());
+        }
+        if cells {
+            let degrees = |d: Option<f64>| d.map(|d| d.to_string()).unwrap_or_default();
+            record.extend([degrees(row.latitude), degrees(row.longitude)]);
         }
         writer
             .write_record(&record)

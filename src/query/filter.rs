@@ -37,74 +37,78 @@ pub type IncidentQuery = incidents::BoxedQuery<'static, Db>;
 #[into_params(parameter_in = Query)]
 pub struct FilterParams {
     /// First day, inclusive: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a year or month means its
-    /// first day). Matches `occurred_on`.
-    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2020-11")]
+    /// first day). Matches `occurred_on`. Example: `2020-11`.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")]
     pub from: Option<PartialDate>,
     /// Last day, inclusive: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a year or month means its last
-    /// day).
-    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "2020-11")]
+    /// day). Example: `2020-11`.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")]
     pub to: Option<PartialDate>,
     /// Countries as ISO alpha-2, alpha-3 or names, case-insensitive. Unknown names are a 400
-    /// with the closest known names.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["AF"]))]
+    /// with the closest known names. Example: `AF`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub country: Option<List>,
     /// UN M49 regions or sub-regions, or named regions (see `GET /v1/regions`),
-    /// case-insensitive.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Southern Asia"]))]
+    /// case-insensitive. Example: `Southern Asia`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub region: Option<List>,
     /// The source dataset's own region labels, case-insensitive.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Caucasus and Central Asia"]))]
+    /// Example: `Caucasus and Central Asia`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub source_region: Option<List>,
-    /// First-level administrative areas, case-insensitive exact names.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Kabul"]))]
+    /// First-level administrative areas, case-insensitive exact names. Example: `Kabul`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub admin1: Option<List>,
     /// Second-level administrative areas, case-insensitive exact names.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub admin2: Option<List>,
-    /// Places, case-insensitive exact names.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Kabul"]))]
+    /// Places, case-insensitive exact names. Example: `Kabul`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub place: Option<List>,
     /// `minLon,minLat,maxLon,maxLat`; `minLon > maxLon` crosses the antimeridian. Rows without
-    /// coordinates never match.
-    #[param(value_type = Option<String>, example = "68.9,34.3,69.5,34.8")]
+    /// coordinates never match. Example: `68.9,34.3,69.5,34.8`.
+    #[param(value_type = Option<String>)]
     pub bbox: Option<BoundingBox>,
     /// `lat,lon`: incidents within `radius_km` (great-circle distance) of this point.
-    #[param(value_type = Option<String>, example = "34.53,69.17")]
+    /// Example: `34.53,69.17`.
+    #[param(value_type = Option<String>)]
     pub near: Option<Point>,
-    /// Radius for `near`, in kilometres (default 10, at most 20000).
-    #[param(example = 25, minimum = 0, maximum = 20000)]
+    /// Radius for `near`, in kilometres (default 10, at most 20000). Example: `25`.
+    #[param(minimum = 0, maximum = 20000)]
     pub radius_km: Option<f64>,
-    /// Event types, case-insensitive.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Explosions/Remote violence"]))]
+    /// Event types, case-insensitive. Example: `Explosions/Remote violence`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub event_type: Option<List>,
     /// Sub-event types, case-insensitive.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub sub_event_type: Option<List>,
     /// Perpetrator names, case-insensitive; a known group's other names match too (`Taliban`
     /// finds UCDP's `Taleban`). With `claim`, the same perpetrator must have that claim status.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["Islamic State"]))]
+    /// Example: `Islamic State`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub perpetrator: Option<List>,
-    /// Claim statuses.
-    #[param(value_type = Option<Vec<Claim>>, style = Form, explode = false, example = json!(["claimed"]))]
+    /// Claim statuses. Example: `claimed`.
+    #[param(value_type = Option<Vec<Claim>>, style = Form, explode = false)]
     pub claim: Option<List>,
     /// Least `killed.best`; incidents with unknown killed are excluded once a bound is given.
-    #[param(example = 1, minimum = 0, maximum = 10000000)]
+    /// Example: `1`.
+    #[param(minimum = 0, maximum = 10000000)]
     pub killed_min: Option<u32>,
-    /// Most `killed.best`.
-    #[param(example = 100, minimum = 0, maximum = 10000000)]
+    /// Most `killed.best`. Example: `100`.
+    #[param(minimum = 0, maximum = 10000000)]
     pub killed_max: Option<u32>,
-    /// Datasets.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["acled"]))]
+    /// Datasets. Example: `acled`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub dataset: Option<List>,
-    /// Identifiers within the dataset.
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["AFG45510"]))]
+    /// Identifiers within the dataset. Example: `AFG45510`.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub external_id: Option<List>,
     /// Words that must all occur (case-insensitive) in the description, the place or a
-    /// perpetrator's name; at most 32.
-    #[param(example = "rockets")]
+    /// perpetrator's name; at most 32. Example: `rockets`.
     pub q: Option<String>,
     /// Only incidents created or changed at or after this RFC 3339 timestamp.
-    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-24T00:00:00Z")]
+    /// Example: `2026-11-24T00:00:00Z`.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub updated_since: Option<Timestamp>,
 }
 

@@ -21,16 +21,15 @@ use crate::param_name;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Order of the rows; ties are broken by id in the same direction. `-killed` puts
-    /// incidents with unknown killed last.
-    #[param(inline, example = "-occurred_on")]
+    /// incidents with unknown killed last. Example: `-occurred_on`.
+    #[param(inline)]
     pub sort: Option<Sort>,
-    /// Rows per page, 1 to 1000 (default 100).
-    #[param(minimum = 1, maximum = 1000, example = 100)]
+    /// Rows per page, 1 to 1000 (default 100). Example: `100`.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u16>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Also return `total`, the number of matching incidents.
-    #[param(example = true)]
+    /// Also return `total`, the number of matching incidents. Example: `true`.
     pub count: Option<bool>,
 }
 

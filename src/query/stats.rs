@@ -1,9 +1,11 @@
 //! Stats: counts and casualty sums of the incidents a filter matches, grouped by up to three
 //! keys, computed by one SQL aggregate in the database.
 
+use std::borrow::Cow;
+
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -25,11 +27,19 @@ use crate::param_name;
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// Up to three of `country`, `region`, `subregion`, `source_region`, `admin1`, `year`,
-    /// `month`, `event_type`, `perpetrator`, `dataset`. None: one row of totals.
-    #[param(value_type = Option<Vec<GroupKey>>, style = Form, explode = false, example = json!(["country", "month"]))]
+    /// `month`, `event_type`, `perpetrator`, `claim`, `dataset`, `geo_precision`, `cell`.
+    /// None: one row of totals. `cell` groups by squares of `cell` degrees (a map's clusters:
+    /// each row also has the mean `latitude` and `longitude` of its incidents). Example:
+    /// `country,month`; `cell,geo_precision` with `cell=2`.
+    #[param(value_type = Option<Vec<GroupKey>>, style = Form, explode = false)]
     pub group_by: Option<List>,
-    /// `json` (default) or `csv`; `Accept: text/csv` works too.
-    #[param(inline, example = "csv")]
+    /// With `group_by=cell`: the side of a grid cell in degrees of latitude and longitude, from
+    /// 0.0001 to 180 (default 1). Cells are aligned on multiples of it from 0° (the cell of
+    /// 34.53, 69.17 at `cell=2` is `68,34,70,36`). Example: `2`.
+    #[param(minimum = 0.0001, maximum = 180)]
+    pub cell: Option<f64>,
+    /// `json` (default) or `csv`; `Accept: text/csv` works too. Example: `csv`.
+    #[param(inline)]
     pub format: Option<StatsFormat>,
 }
 
@@ -75,14 +85,24 @@ pub enum GroupKey {
     /// Each perpetrator of an incident: an incident with two counts in both groups; one
     /// with none in the null group.
     Perpetrator,
+    /// Each claim status among an incident's perpetrators: an incident counts once under each
+    /// status it has (with `perpetrator` too: under each perpetrator's own); one without
+    /// perpetrators in the null group.
+    Claim,
     Dataset,
+    /// How precisely the location is known (`exact`, `place`, … `country`).
+    GeoPrecision,
+    /// The grid cell of side `cell` degrees holding the coordinates, as the
+    /// `minLon,minLat,maxLon,maxLat` that the `bbox` filter takes; null without coordinates.
+    Cell,
 }
 
 impl WireName for GroupKey {}
 
 impl GroupKey {
-    /// The key's SQL over the filtered rows `i` of `source` (and their perpetrators `p`).
-    /// Dates are ISO text on both backends (PostgreSQL sessions run with `DateStyle = ISO`).
+    /// The key's SQL over the filtered rows `i` of `source` (and their perpetrators `p`, or
+    /// their distinct claims `c`). Dates are ISO text on both backends (PostgreSQL sessions
+    /// run with `DateStyle = ISO`). `Cell` is written by `Grid`, which knows the size.
     fn sql(self, source: Source) -> &'static str {
         match (self, source) {
             (GroupKey::Country, Source::Months) => "NULLIF(i.country_code, '')",
@@ -97,7 +117,10 @@ impl GroupKey {
             (GroupKey::Month, _) => "substr(CAST(i.occurred_on AS TEXT), 1, 7)",
             (GroupKey::EventType, _) => "i.event_type",
             (GroupKey::Perpetrator, _) => "p.name",
+            (GroupKey::Claim, _) => "c.claim",
             (GroupKey::Dataset, _) => "i.dataset",
+            (GroupKey::GeoPrecision, _) => "i.geo_precision",
+            (GroupKey::Cell, _) => "NULL",
         }
     }
 
@@ -136,8 +159,94 @@ impl Source {
 /// At most this many `group_by` keys.
 const MAX_KEYS: usize = 3;
 
+/// What the stats are grouped by: the keys, and the grid of the `cell` key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grouping {
+    pub keys: Vec<GroupKey>,
+    pub grid: Grid,
+}
+
+/// The grid of `group_by=cell`: squares of `size` degrees aligned on 0°.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grid {
+    pub size: f64,
+}
+
+const SMALLEST_CELL: f64 = 0.0001;
+const LARGEST_CELL: f64 = 180.0;
+const DEFAULT_CELL: f64 = 1.0;
+
+impl Grouping {
+    /// The keys of `group_by` and the grid of `cell`, validated.
+    pub fn parse(group_by: Option<List>, cell: Option<f64>) -> AppResult<Grouping> {
+        let keys = parse_group_by(group_by)?;
+        let parameter = param_name!(StatsParams, cell);
+        let size = match cell {
+            Some(_) if !keys.contains(&GroupKey::Cell) => {
+                return Err(AppError::parameter(parameter, "cell needs group_by=cell"))
+            }
+            Some(size) if !(SMALLEST_CELL..=LARGEST_CELL).contains(&size) => {
+                return Err(AppError::parameter(
+                    parameter,
+                    format!("expected degrees from {SMALLEST_CELL} to {LARGEST_CELL}, got {size}"),
+                ))
+            }
+            Some(size) => size,
+            None => DEFAULT_CELL,
+        };
+        Ok(Grouping {
+            keys,
+            grid: Grid { size },
+        })
+    }
+
+    fn has_cells(&self) -> bool {
+        self.keys.contains(&GroupKey::Cell)
+    }
+}
+
+impl Grid {
+    /// The size as an SQL literal of type double on both backends. Written into the text, not
+    /// bound: PostgreSQL matches a selected expression to the `GROUP BY` one by its text, and
+    /// two placeholders are two different expressions to it.
+    fn literal(self) -> String {
+        format!("CAST({} AS DOUBLE PRECISION)", self.size)
+    }
+
+    /// The cell's row and column numbers, which the rows are grouped by.
+    fn group_sql(self) -> String {
+        let size = self.literal();
+        format!("floor(i.latitude / {size}), floor(i.longitude / {size})")
+    }
+
+    /// The cell as `row,column` text, made of the grouped expressions (so both databases take
+    /// it as grouped); `bbox_of` turns it into degrees.
+    fn select_sql(self) -> String {
+        let size = self.literal();
+        let number =
+            |column: &str| format!("CAST(CAST(floor(i.{column} / {size}) AS BIGINT) AS TEXT)");
+        format!("{} || ',' || {}", number("latitude"), number("longitude"))
+    }
+
+    /// `minLon,minLat,maxLon,maxLat` of the cell `row,column`, within the world's bounds.
+    fn bbox_of(self, cell: &str) -> Option<String> {
+        let (row, column) = cell.split_once(',')?;
+        let (row, column): (f64, f64) = (row.parse().ok()?, column.parse().ok()?);
+        // Kept to the coordinates' own 1e-9 degree, so 3 × 0.1 reads 0.3.
+        let degrees =
+            |n: f64, limit: f64| ((n * self.size).clamp(-limit, limit) * 1e9).round() / 1e9;
+        Some(format!(
+            "{},{},{},{}",
+            degrees(column, 180.0),
+            degrees(row, 90.0),
+            degrees(column + 1.0, 180.0),
+            degrees(row + 1.0, 90.0)
+        ))
+    }
+}
+
 /// The keys of `group_by`: up to three distinct ones.
-pub fn parse_group_by(group_by: Option<List>) -> AppResult<Vec<GroupKey>> {
+fn parse_group_by(group_by: Option<List>) -> AppResult<Vec<GroupKey>> {
     let parameter = param_name!(StatsParams, group_by);
     let mut keys = Vec::new();
     for name in List::values(group_by) {
@@ -198,6 +307,15 @@ pub struct StatsRow {
     pub incidents: i64,
     pub killed: Totals,
     pub injured: Totals,
+    /// With `group_by=cell`: the mean latitude of the group's incidents (where a map draws
+    /// the cluster); null without coordinates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(null))]
+    pub latitude: Option<f64>,
+    /// With `group_by=cell`: the mean longitude of the group's incidents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(null))]
+    pub longitude: Option<f64>,
 }
 
 type StatsSqlType = (
@@ -213,6 +331,8 @@ type StatsSqlType = (
     Nullable<BigInt>,
     Nullable<BigInt>,
     BigInt,
+    Nullable<Double>,
+    Nullable<Double>,
 );
 
 type StatsTuple = (
@@ -228,6 +348,8 @@ type StatsTuple = (
     Option<i64>,
     Option<i64>,
     i64,
+    Option<f64>,
+    Option<f64>,
 );
 
 const INCIDENT_AGGREGATES: &str = "COUNT(*), \
@@ -250,29 +372,27 @@ const MONTH_AGGREGATES: &str = "CAST(COALESCE(SUM(i.incidents), 0) AS BIGINT), \
 pub const MAX_GROUPS: usize = 50_000;
 const MORE_THAN_MAX_GROUPS: &str = " LIMIT 50001";
 
-/// The stats of `filter` grouped by `keys`, groups in key order (nulls last); more than
-/// `MAX_GROUPS` groups are a 400 naming `group_by`.
+/// The stats of `filter` grouped as `grouping` says, groups in key order (nulls last); more
+/// than `MAX_GROUPS` groups are a 400 naming `group_by`.
 pub fn stats(
     conn: &mut DbConnection,
     filter: &Filter,
-    keys: &[GroupKey],
+    grouping: &Grouping,
 ) -> AppResult<Vec<StatsRow>> {
-    let query = match month_sums(filter, keys) {
-        Some(matching) => StatsQuery {
-            matching,
-            keys: keys.to_vec(),
-            source: Source::Months,
-        },
-        None => StatsQuery {
-            matching: matching_incidents(filter),
-            keys: keys.to_vec(),
-            source: Source::Incidents,
-        },
+    let keys = &grouping.keys;
+    let (matching, source) = match month_sums(filter, keys) {
+        Some(matching) => (matching, Source::Months),
+        None => (matching_incidents(filter), Source::Incidents),
+    };
+    let query = StatsQuery {
+        matching,
+        grouping: grouping.clone(),
+        source,
     };
     let mut rows: Vec<StatsRow> = query
         .load::<StatsTuple>(conn)?
         .into_iter()
-        .map(|row| to_stats_row(keys, row))
+        .map(|row| to_stats_row(grouping, row))
         .collect();
     if rows.len() > MAX_GROUPS {
         return Err(AppError::parameter(
@@ -306,6 +426,11 @@ fn matching_incidents(filter: &Filter) -> Box<dyn QueryFragment<Db> + Send> {
         incidents::subregion,
         incidents::source_region,
         incidents::admin1,
+        (
+            incidents::latitude,
+            incidents::longitude,
+            incidents::geo_precision,
+        ),
         (
             incidents::killed_low,
             incidents::killed_best,
@@ -365,12 +490,19 @@ fn month_sums(filter: &Filter, keys: &[GroupKey]) -> Option<Box<dyn QueryFragmen
     ))))
 }
 
-fn to_stats_row(keys: &[GroupKey], row: StatsTuple) -> StatsRow {
-    let (k1, k2, k3, incidents, kl, kb, kh, ku, il, ib, ih, iu) = row;
-    let group = keys
+fn to_stats_row(grouping: &Grouping, row: StatsTuple) -> StatsRow {
+    let (k1, k2, k3, incidents, kl, kb, kh, ku, il, ib, ih, iu, latitude, longitude) = row;
+    let group = grouping
+        .keys
         .iter()
         .zip([k1, k2, k3])
-        .map(|(key, value)| (key.wire_name().to_string(), value))
+        .map(|(key, value)| {
+            let value = match key {
+                GroupKey::Cell => value.and_then(|cell| grouping.grid.bbox_of(&cell)),
+                _ => value,
+            };
+            (key.wire_name().to_string(), value)
+        })
         .collect();
     StatsRow {
         group,
@@ -387,6 +519,8 @@ fn to_stats_row(keys: &[GroupKey], row: StatsTuple) -> StatsRow {
             high: ih,
             unknown: iu,
         },
+        latitude,
+        longitude,
     }
 }
 
@@ -395,15 +529,41 @@ fn to_stats_row(keys: &[GroupKey], row: StatsTuple) -> StatsRow {
 /// flatten the subquery into a plain scan of the filter's index range.
 struct StatsQuery {
     matching: Box<dyn QueryFragment<Db> + Send>,
-    keys: Vec<GroupKey>,
+    grouping: Grouping,
     source: Source,
 }
 
+/// Joins each incident to the distinct claim statuses of its perpetrators: the first
+/// perpetrator with each status stands for it, so an incident with two claimed perpetrators
+/// counts once as claimed.
+const DISTINCT_CLAIMS: &str = " LEFT JOIN incident_perpetrators c ON c.incident_id = i.id \
+     AND c.position = (SELECT MIN(d.position) FROM incident_perpetrators d \
+     WHERE d.incident_id = i.id AND d.claim = c.claim)";
+
 impl StatsQuery {
+    fn has(&self, key: GroupKey) -> bool {
+        self.grouping.keys.contains(&key)
+    }
+
+    /// The SQL of `key` as selected, and as grouped by.
+    fn key_sql(&self, key: GroupKey) -> (Cow<'static, str>, Cow<'static, str>) {
+        match key {
+            GroupKey::Cell => {
+                let grid = self.grouping.grid;
+                (grid.select_sql().into(), grid.group_sql().into())
+            }
+            // Grouped by perpetrator too, each perpetrator's own claim.
+            GroupKey::Claim if self.has(GroupKey::Perpetrator) => {
+                ("p.claim".into(), "p.claim".into())
+            }
+            key => (key.sql(self.source).into(), key.sql(self.source).into()),
+        }
+    }
+
     /// The filtered incidents; grouped by region they appear once under their UN M49 region
     /// and once more under each named region holding their country.
     fn walk_source<'b>(&'b self, out: &mut AstPass<'_, 'b, Db>) -> QueryResult<()> {
-        if self.keys.contains(&GroupKey::Region) {
+        if self.has(GroupKey::Region) {
             out.push_sql("(SELECT m.*, m.region AS region_key FROM (");
             self.matching.walk_ast(out.reborrow())?;
             out.push_sql(") m UNION ALL SELECT m.*, n.region AS region_key FROM (");
@@ -414,30 +574,48 @@ impl StatsQuery {
             self.matching.walk_ast(out.reborrow())?;
             out.push_sql(") i");
         }
-        if self.keys.contains(&GroupKey::Perpetrator) {
+        if self.has(GroupKey::Perpetrator) {
             out.push_sql(" LEFT JOIN incident_perpetrators p ON p.incident_id = i.id");
+        } else if self.has(GroupKey::Claim) {
+            out.push_sql(DISTINCT_CLAIMS);
         }
         Ok(())
+    }
+
+    /// The mean position of each cell's incidents, where a map draws it.
+    fn positions(&self) -> &'static str {
+        if self.grouping.has_cells() {
+            ", AVG(i.latitude), AVG(i.longitude)"
+        } else {
+            ", CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS DOUBLE PRECISION)"
+        }
     }
 }
 
 impl QueryFragment<Db> for StatsQuery {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> QueryResult<()> {
+        let keys: Vec<_> = self
+            .grouping
+            .keys
+            .iter()
+            .map(|&k| self.key_sql(k))
+            .collect();
         out.push_sql("SELECT ");
         for position in 0..MAX_KEYS {
-            match self.keys.get(position) {
-                Some(key) => out.push_sql(key.sql(self.source)),
+            match keys.get(position) {
+                Some((selected, _)) => out.push_sql(selected),
                 None => out.push_sql("CAST(NULL AS TEXT)"),
             }
             out.push_sql(", ");
         }
         out.push_sql(self.source.aggregates());
+        out.push_sql(self.positions());
         out.push_sql(" FROM ");
         self.walk_source(&mut out)?;
-        if !self.keys.is_empty() {
+        if !keys.is_empty() {
             out.push_sql(" GROUP BY ");
-            let keys: Vec<&str> = self.keys.iter().map(|k| k.sql(self.source)).collect();
-            out.push_sql(&keys.join(", "));
+            let grouped: Vec<&str> = keys.iter().map(|(_, grouped)| grouped.as_ref()).collect();
+            out.push_sql(&grouped.join(", "));
         }
         // One group more than allowed tells that there are too many.
         out.push_sql(MORE_THAN_MAX_GROUPS);

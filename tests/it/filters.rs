@@ -153,6 +153,7 @@ fn bad_parameters_are_400_naming_the_parameter() {
         ("claim=boasted", "claim"),
         ("killed_min=-1", "killed_min"),
         ("killed_max=many", "killed_max"),
+        ("killed_min=2147483648", "killed_min"),
         ("updated_since=yesterday", "updated_since"),
         ("limit=0", "limit"),
         ("limit=1001", "limit"),

@@ -18,3 +18,4 @@ mod reliability;
 mod replicas;
 mod security;
 mod stats;
+mod web;

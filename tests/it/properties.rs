@@ -6,7 +6,7 @@ use incidentdb::import::Format;
 use incidentdb::query::filter::FilterParams;
 use incidentdb::query::page::Page;
 use incidentdb::query::page::PageParams;
-use incidentdb::query::stats::{parse_group_by, StatsParams};
+use incidentdb::query::stats::{Grouping, StatsParams};
 use incidentdb::query::{Filter, Params};
 use proptest::prelude::*;
 
@@ -56,7 +56,7 @@ fn parse_all(query: &str) {
     let page = params.read::<PageParams>().and_then(Page::try_from);
     let keys = params
         .read::<StatsParams>()
-        .and_then(|stats| parse_group_by(stats.group_by));
+        .and_then(|stats| Grouping::parse(stats.group_by, stats.cell));
     if let (Ok(filter), Ok(_), Ok(_)) = (filter, page, keys) {
         if let (Some(from), Some(to)) = (filter.from, filter.to) {
             assert!(from <= to, "{query}");
