@@ -41,12 +41,17 @@ fuzz() {
     --max-examples "$examples" --seed 20261124 --workers 1 \
     --header "Authorization: Bearer $token" --no-color "$@" "${extra[@]}"
 }
+# - the stateful phase chains operations by their links; its negative requests can lose what
+#   made them invalid on the way to the wire (an integer where the schema wants a string is the
+#   same query text), so it runs apart, without negative_data_rejection.
 create="POST /v1/incidents"
 status=0
-fuzz --checks all --exclude-checks positive_data_acceptance \
+fuzz --checks all --exclude-checks positive_data_acceptance --phases examples,coverage,fuzzing \
   --exclude-path /v1/imports --exclude-name "$create" || status=$?
+fuzz --checks all --exclude-checks positive_data_acceptance,negative_data_rejection \
+  --phases stateful --exclude-path /v1/imports || status=$?
 fuzz --checks all --exclude-checks positive_data_acceptance \
-  --include-name "$create" --phases examples,fuzzing,stateful || status=$?
+  --include-name "$create" --phases examples,fuzzing || status=$?
 fuzz --checks all --exclude-checks positive_data_acceptance,negative_data_rejection \
   --include-path /v1/imports || status=$?
 
