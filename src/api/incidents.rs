@@ -93,6 +93,9 @@ async fn list_incidents(
         .read(move |conn| {
             filter.resolve_named_regions(conn)?;
             let listing = query::list(conn, &filter, &page)?;
+            if listing.incidents.is_empty() && page.cursor.is_none() {
+                filter.check_vocabularies(conn)?;
+            }
             let next_cursor = listing.next_cursor.as_ref().map(|c| page.encode(c));
             Ok((page_body(&listing, next_cursor.as_deref()), next_cursor))
         })

@@ -65,7 +65,11 @@ async fn get_stats(
     let data = state
         .read(move |conn| {
             filter.resolve_named_regions(conn)?;
-            stats::stats(conn, &filter, &grouping)
+            let rows = stats::stats(conn, &filter, &grouping)?;
+            if rows.iter().all(|row| row.incidents == 0) {
+                filter.check_vocabularies(conn)?;
+            }
+            Ok(rows)
         })
         .await?;
     Ok(match format {

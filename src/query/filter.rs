@@ -97,7 +97,7 @@ pub struct FilterParams {
     /// Most `killed.best`. Example: `100`.
     #[param(minimum = 0, maximum = 10000000)]
     pub killed_max: Option<u32>,
-    /// Datasets. Example: `acled`.
+    /// Datasets, case-insensitive. Example: `acled`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub dataset: Option<List>,
     /// Identifiers within the dataset. Example: `AFG45510`.
@@ -201,7 +201,7 @@ impl TryFrom<FilterParams> for Filter {
             claims: parse_claims(List::values(params.claim))?,
             killed_min: count(params.killed_min, param_name!(FilterParams, killed_min))?,
             killed_max: count(params.killed_max, param_name!(FilterParams, killed_max))?,
-            datasets: List::values(params.dataset),
+            datasets: lower_list(params.dataset),
             external_ids: List::values(params.external_id),
             words: parse_words(params.q)?,
             updated_since: params.updated_since.map(|t| t.0),
@@ -210,6 +210,40 @@ impl TryFrom<FilterParams> for Filter {
 }
 
 impl Filter {
+    /// When nothing matched: a 400 for the first value of a closed vocabulary (`source_region`,
+    /// `event_type`, `sub_event_type`, `dataset`) that no incident has, with the closest values
+    /// that exist, so a typo is not a silent empty answer. Asked only of empty answers, so a
+    /// filter that matches costs nothing more.
+    pub fn check_vocabularies(&self, conn: &mut DbConnection) -> AppResult<()> {
+        macro_rules! check {
+            ($($values:expr => $column:expr, $parameter:ident);*) => {$(
+                for value in &$values {
+                    let known = incidents::table
+                        .filter(lower_nullable($column.nullable()).eq(value))
+                        .select(incidents::id)
+                        .first::<i64>(conn)
+                        .optional()?;
+                    if known.is_none() {
+                        let present: Vec<Option<String>> = incidents::table
+                            .select($column.nullable())
+                            .distinct()
+                            .limit(MAX_VOCABULARY)
+                            .load(conn)?;
+                        let parameter = param_name!(FilterParams, $parameter);
+                        return Err(unknown_value(value, present, parameter));
+                    }
+                }
+            )*};
+        }
+        check!(
+            self.source_regions => incidents::source_region, source_region;
+            self.event_types => incidents::event_type, event_type;
+            self.sub_event_types => incidents::sub_event_type, sub_event_type;
+            self.datasets => incidents::dataset, dataset
+        );
+        Ok(())
+    }
+
     /// Looks up the named regions of `region` and adds their countries; a name that is neither
     /// a UN M49 region nor a named region is a 400 with the closest names.
     pub fn resolve_named_regions(&mut self, conn: &mut DbConnection) -> AppResult<()> {
@@ -315,7 +349,7 @@ impl Filter {
             query = query.filter(incidents::killed_best.le(max));
         }
         if !self.datasets.is_empty() {
-            query = query.filter(text_in(incidents::dataset, self.datasets.clone()));
+            query = query.filter(text_in(lower(incidents::dataset), self.datasets.clone()));
         }
         if !self.external_ids.is_empty() {
             query = query.filter(text_in(incidents::external_id, self.external_ids.clone()));
@@ -365,6 +399,20 @@ impl Filter {
         }
     }
 }
+
+/// The 400 for `value` of `parameter`, which no incident has, with the closest of the values
+/// `present`.
+fn unknown_value(value: &str, present: Vec<Option<String>>, parameter: &str) -> AppError {
+    let suggestions = country::suggest(value, present.into_iter().flatten());
+    AppError::InvalidParameter {
+        parameter: parameter.into(),
+        message: format!("no incident has {value:?}{}", did_you_mean(&suggestions)),
+        suggestions,
+    }
+}
+
+/// Most distinct values read to suggest from.
+const MAX_VOCABULARY: i64 = 1000;
 
 fn apply_bbox(query: IncidentQuery, bbox: BoundingBox) -> IncidentQuery {
     let query = query.filter(incidents::latitude.between(bbox.min_lat, bbox.max_lat));

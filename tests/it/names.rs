@@ -141,3 +141,36 @@ fn a_group_is_found_by_any_of_its_names() {
     assert_eq!(count("perpetrator=Taliban"), taleban);
     assert_eq!(count("perpetrator=TALIBAN"), taleban);
 }
+
+#[test]
+fn datasets_match_whatever_their_case() {
+    let app = TestApp::start();
+    app.import_report("format=ucdp", crate::common::ucdp_sample());
+    let all = app.get_json("/v1/incidents?dataset=ucdp&count=true")["total"].clone();
+    assert_eq!(all, 200);
+    assert_eq!(
+        app.get_json("/v1/incidents?dataset=UCDP&count=true")["total"],
+        all
+    );
+}
+
+#[test]
+fn a_typo_in_a_closed_vocabulary_is_a_400_not_an_empty_answer() {
+    let app = TestApp::start();
+    app.import_report("format=ucdp", crate::common::ucdp_sample());
+    let problem = assert_problem(
+        app.get("/v1/incidents?source_region=Asai"),
+        400,
+        "source_region",
+    );
+    assert_eq!(problem["suggestions"][0], "Asia", "{problem}");
+    assert_problem(
+        app.get("/v1/stats?event_type=State-baesd%20conflict"),
+        400,
+        "event_type",
+    );
+    assert_problem(app.get("/v1/incidents?dataset=ucpd"), 400, "dataset");
+    // A known value that matches nothing with the other filters is an empty answer.
+    let none = app.get_json("/v1/incidents?source_region=Asia&from=1900&to=1900");
+    assert!(none["data"].as_array().unwrap().is_empty());
+}
