@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_with::DeserializeFromStr;
 use utoipa::IntoParams;
 
+use super::page::Figure;
 use super::params::{List, Timestamp};
 use crate::db::schema::{incident_perpetrators, incidents};
 use crate::db::sql::{sql, text_in, Sql};
@@ -90,13 +91,19 @@ pub struct FilterParams {
     /// Claim statuses. Example: `claimed`.
     #[param(value_type = Option<Vec<Claim>>, style = Form, explode = false)]
     pub claim: Option<List>,
-    /// Least `killed.best`; incidents with unknown killed are excluded once a bound is given.
-    /// Example: `1`.
+    /// Least killed, by the effective figure: `best`, else `low` ("at least 22" counts as
+    /// 22); incidents with neither are excluded once a bound is given. Example: `1`.
     #[param(minimum = 0, maximum = 10000000)]
     pub killed_min: Option<u32>,
-    /// Most `killed.best`. Example: `100`.
+    /// Most killed, by the effective figure. Example: `100`.
     #[param(minimum = 0, maximum = 10000000)]
     pub killed_max: Option<u32>,
+    /// Least injured, by the effective figure (`best`, else `low`). Example: `1`.
+    #[param(minimum = 0, maximum = 10000000)]
+    pub injured_min: Option<u32>,
+    /// Most injured, by the effective figure. Example: `100`.
+    #[param(minimum = 0, maximum = 10000000)]
+    pub injured_max: Option<u32>,
     /// Datasets, case-insensitive. Example: `acled`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub dataset: Option<List>,
@@ -136,6 +143,8 @@ pub struct Filter {
     pub claims: Vec<Claim>,
     pub killed_min: Option<i32>,
     pub killed_max: Option<i32>,
+    pub injured_min: Option<i32>,
+    pub injured_max: Option<i32>,
     pub datasets: Vec<String>,
     pub external_ids: Vec<String>,
     pub words: Vec<String>,
@@ -201,6 +210,8 @@ impl TryFrom<FilterParams> for Filter {
             claims: parse_claims(List::values(params.claim))?,
             killed_min: count(params.killed_min, param_name!(FilterParams, killed_min))?,
             killed_max: count(params.killed_max, param_name!(FilterParams, killed_max))?,
+            injured_min: count(params.injured_min, param_name!(FilterParams, injured_min))?,
+            injured_max: count(params.injured_max, param_name!(FilterParams, injured_max))?,
             datasets: lower_list(params.dataset),
             external_ids: List::values(params.external_id),
             words: parse_words(params.q)?,
@@ -342,11 +353,15 @@ impl Filter {
             query = apply_bbox(query, circle.bounding_box()).filter(within(circle));
         }
         query = self.apply_perpetrators(query);
-        if let Some(min) = self.killed_min {
-            query = query.filter(incidents::killed_best.ge(min));
-        }
-        if let Some(max) = self.killed_max {
-            query = query.filter(incidents::killed_best.le(max));
+        for (figure, bound, operator) in [
+            (Figure::Killed, self.killed_min, " >= "),
+            (Figure::Killed, self.killed_max, " <= "),
+            (Figure::Injured, self.injured_min, " >= "),
+            (Figure::Injured, self.injured_max, " <= "),
+        ] {
+            if let Some(bound) = bound {
+                query = query.filter(sql::<Bool>(figure.effective()).sql(operator).bind(bound));
+            }
         }
         if !self.datasets.is_empty() {
             query = query.filter(text_in(lower(incidents::dataset), self.datasets.clone()));

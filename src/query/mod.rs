@@ -29,7 +29,7 @@ pub struct Listing {
 
 /// The page of incidents that `filter` and `page` select.
 pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResult<Listing> {
-    let mut rows: Vec<StoredIncident> = if filter.spans_several_ranges() || page.sorts_by_killed() {
+    let mut rows: Vec<StoredIncident> = if filter.spans_several_ranges() || page.sorts_by_figure() {
         page_by_ids(conn, filter, page)?
     } else {
         page.apply(filter.apply(incidents::table.into_boxed()))
@@ -39,7 +39,7 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
     let next_cursor = match rows.last() {
-        Some(last) if more => Some(page.cursor_after(last.id, last.occurred_on, last.killed_best)),
+        Some(last) if more => Some(page.cursor_after(last)),
         _ => None,
     };
     let total = if page.count {

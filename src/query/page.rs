@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::filter::IncidentQuery;
+use crate::db::incidents::StoredIncident;
 use crate::db::schema::incidents;
 use crate::db::sql::{sql, Sql};
 use crate::error::{AppError, AppResult};
@@ -45,6 +46,10 @@ pub enum Sort {
     MostKilledFirst,
     #[serde(rename = "killed")]
     LeastKilledFirst,
+    #[serde(rename = "-injured")]
+    MostInjuredFirst,
+    #[serde(rename = "injured")]
+    LeastInjuredFirst,
     #[serde(rename = "id")]
     Id,
 }
@@ -53,7 +58,54 @@ impl WireName for Sort {}
 
 impl Sort {
     fn descending(self) -> bool {
-        matches!(self, Sort::NewestFirst | Sort::MostKilledFirst)
+        matches!(
+            self,
+            Sort::NewestFirst | Sort::MostKilledFirst | Sort::MostInjuredFirst
+        )
+    }
+
+    /// The casualty figure this order is by, if any.
+    fn figure(self) -> Option<Figure> {
+        match self {
+            Sort::MostKilledFirst | Sort::LeastKilledFirst => Some(Figure::Killed),
+            Sort::MostInjuredFirst | Sort::LeastInjuredFirst => Some(Figure::Injured),
+            Sort::NewestFirst | Sort::OldestFirst | Sort::Id => None,
+        }
+    }
+}
+
+/// A casualty figure as the sorts and the `*_min`/`*_max` bounds read it: the effective
+/// figure, `best`, else `low` ("at least 22" counts as 22); unknown when neither is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    Killed,
+    Injured,
+}
+
+impl Figure {
+    /// SQL of the effective figure, NULL when unknown.
+    pub const fn effective(self) -> &'static str {
+        match self {
+            Figure::Killed => "COALESCE(killed_best, killed_low)",
+            Figure::Injured => "COALESCE(injured_best, injured_low)",
+        }
+    }
+
+    /// SQL of the sort key: the effective figure, or -1, below every known count.
+    const fn sort_key(self) -> &'static str {
+        match self {
+            Figure::Killed => "COALESCE(killed_best, killed_low, -1)",
+            Figure::Injured => "COALESCE(injured_best, injured_low, -1)",
+        }
+    }
+
+    /// The sort key of `row`.
+    fn key_of(self, row: &StoredIncident) -> i32 {
+        let (best, low) = match self {
+            Figure::Killed => (row.killed_best, row.killed_low),
+            Figure::Injured => (row.injured_best, row.injured_low),
+        };
+        best.or(low).unwrap_or(-1)
     }
 }
 
@@ -61,7 +113,8 @@ impl Sort {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cursor {
     Date(NaiveDate, i64),
-    Killed(i32, i64),
+    /// A casualty sort's key (see `Figure`) and id.
+    Figure(i32, i64),
     Id(i64),
 }
 
@@ -73,9 +126,6 @@ pub struct Page {
     pub cursor: Option<Cursor>,
     pub count: bool,
 }
-
-/// The casualty sort key: unknown killed sorts as -1, below every known count.
-const KILLED_KEY: &str = "COALESCE(killed_best, -1)";
 
 impl TryFrom<PageParams> for Page {
     type Error = AppError;
@@ -112,8 +162,8 @@ impl Page {
     }
 
     /// Whether the order is by casualties, which no index holds.
-    pub fn sorts_by_killed(&self) -> bool {
-        matches!(self.sort, Sort::MostKilledFirst | Sort::LeastKilledFirst)
+    pub fn sorts_by_figure(&self) -> bool {
+        self.sort.figure().is_some()
     }
 
     /// `query` in this sort's order.
@@ -121,13 +171,15 @@ impl Page {
         match self.sort {
             Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
             Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
-            Sort::MostKilledFirst => {
-                query.order((sql::<Integer>(KILLED_KEY).desc(), incidents::id.desc()))
-            }
-            Sort::LeastKilledFirst => {
-                query.order((sql::<Integer>(KILLED_KEY).asc(), incidents::id.asc()))
-            }
             Sort::Id => query.order(incidents::id.asc()),
+            sort => {
+                let key = sql::<Integer>(sort.figure().map_or("id", Figure::sort_key));
+                if sort.descending() {
+                    query.order((key.desc(), incidents::id.desc()))
+                } else {
+                    query.order((key.asc(), incidents::id.asc()))
+                }
+            }
         }
     }
 
@@ -145,17 +197,18 @@ impl Page {
             Some(Cursor::Date(date, id)) => query
                 .filter(incidents::occurred_on.ge(date))
                 .filter(row_after(" > ", date, id)),
-            Some(Cursor::Killed(killed, id)) => {
+            Some(Cursor::Figure(figure, id)) => {
                 let beyond = if descending { " < " } else { " > " };
+                let key = self.sort.figure().map_or("id", Figure::sort_key);
                 query.filter(
                     sql::<Bool>("(")
-                        .sql(KILLED_KEY)
+                        .sql(key)
                         .sql(beyond)
-                        .bind(killed)
+                        .bind(figure)
                         .sql(" OR (")
-                        .sql(KILLED_KEY)
+                        .sql(key)
                         .sql(" = ")
-                        .bind(killed)
+                        .bind(figure)
                         .sql(" AND id")
                         .sql(beyond)
                         .bind(id)
@@ -165,19 +218,12 @@ impl Page {
         }
     }
 
-    /// The cursor that continues after the row with these keys.
-    pub fn cursor_after(
-        &self,
-        id: i64,
-        occurred_on: NaiveDate,
-        killed_best: Option<i32>,
-    ) -> Cursor {
-        match self.sort {
-            Sort::NewestFirst | Sort::OldestFirst => Cursor::Date(occurred_on, id),
-            Sort::MostKilledFirst | Sort::LeastKilledFirst => {
-                Cursor::Killed(killed_best.unwrap_or(-1), id)
-            }
-            Sort::Id => Cursor::Id(id),
+    /// The cursor that continues after `row`.
+    pub fn cursor_after(&self, row: &StoredIncident) -> Cursor {
+        match (self.sort, self.sort.figure()) {
+            (_, Some(figure)) => Cursor::Figure(figure.key_of(row), row.id),
+            (Sort::NewestFirst | Sort::OldestFirst, None) => Cursor::Date(row.occurred_on, row.id),
+            _ => Cursor::Id(row.id),
         }
     }
 
@@ -185,11 +231,11 @@ impl Page {
     pub fn encode(&self, cursor: &Cursor) -> String {
         let key = match cursor {
             Cursor::Date(date, _) => date.to_string(),
-            Cursor::Killed(killed, _) => killed.to_string(),
+            Cursor::Figure(figure, _) => figure.to_string(),
             Cursor::Id(_) => String::new(),
         };
         let id = match cursor {
-            Cursor::Date(_, id) | Cursor::Killed(_, id) | Cursor::Id(id) => id,
+            Cursor::Date(_, id) | Cursor::Figure(_, id) | Cursor::Id(id) => id,
         };
         URL_SAFE_NO_PAD.encode(format!("{}|{key}|{id}", self.sort.wire_name()))
     }
@@ -227,11 +273,11 @@ fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, String> {
             .filter(|date| (1..=9999).contains(&date.year()))
             .map(|date| Cursor::Date(date, id))
             .ok_or_else(invalid),
-        Sort::MostKilledFirst | Sort::LeastKilledFirst => key
-            .parse()
-            .map(|killed| Cursor::Killed(killed, id))
-            .map_err(|_| invalid()),
         Sort::Id => Ok(Cursor::Id(id)),
+        _ => key
+            .parse()
+            .map(|figure| Cursor::Figure(figure, id))
+            .map_err(|_| invalid()),
     }
 }
 
@@ -247,11 +293,10 @@ mod tests {
             cursor: None,
             count: false,
         };
-        let date = NaiveDate::from_ymd_opt(2020, 11, 21).unwrap();
-        let text = page.encode(&page.cursor_after(42, date, None));
+        let text = page.encode(&Cursor::Figure(-1, 42));
         assert_eq!(
             decode_cursor(&text, Sort::MostKilledFirst),
-            Ok(Cursor::Killed(-1, 42))
+            Ok(Cursor::Figure(-1, 42))
         );
         assert!(decode_cursor(&text, Sort::NewestFirst).is_err());
         assert!(decode_cursor("garbage!", Sort::Id).is_err());

@@ -6,6 +6,7 @@ mod common;
 mod drafts;
 mod exports;
 mod faults;
+mod figures;
 mod filters;
 mod http;
 mod imports;
