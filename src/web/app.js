@@ -1383,6 +1383,382 @@
   });
   $('#search-area').addEventListener('click', () => withFilter('bbox', bboxText(visibleArea())));
 
+  // ---------------------------------------------------------------- drafting from a report
+
+  // A report pasted into the form is drafted by POST /v1/drafts, reviewed here with the words
+  // each field came from highlighted, and saved by POST /v1/incidents. Both need an editor
+  // key: kept in the key field (this page's memory), or in this tab's sessionStorage if the
+  // coder asks, never in the URL. The report's text only ever goes into text nodes.
+
+  const draftPanel = $('#draft');
+  const draftOpen = $('#draft-open');
+  const draftForm = $('#draft-form');
+  const reviewForm = $('#draft-review');
+  const keyField = $('#d-key');
+  const keepKey = $('#d-key-keep');
+  const KEY_STORE = 'incidentdb.key';
+  /** The answer of the last draft: `{text, draft, evidence, warnings}`. */
+  let drafted = null;
+
+  const session = {
+    get: () => { try { return sessionStorage.getItem(KEY_STORE); } catch { return null; } },
+    set: (value) => { try { sessionStorage.setItem(KEY_STORE, value); } catch { /* storage off */ } },
+    drop: () => { try { sessionStorage.removeItem(KEY_STORE); } catch { /* storage off */ } },
+  };
+  const storedKey = session.get();
+  if (storedKey) {
+    keyField.value = storedKey;
+    keepKey.checked = true;
+  }
+  const rememberKey = () => {
+    if (keepKey.checked && keyField.value.trim()) session.set(keyField.value.trim());
+    else session.drop();
+  };
+  keepKey.addEventListener('change', rememberKey);
+  keyField.addEventListener('change', rememberKey);
+
+  function showDraft(open) {
+    draftPanel.hidden = !open;
+    draftOpen.setAttribute('aria-expanded', String(open));
+    if (open) {
+      draftPanel.scrollIntoView({ block: 'start' });
+      $('#d-text').focus({ preventScroll: true });
+    } else {
+      draftOpen.focus();
+    }
+  }
+  draftOpen.addEventListener('click', () => showDraft(draftPanel.hidden));
+  $('#draft-close').addEventListener('click', () => showDraft(false));
+
+  /** POSTs JSON with the key; the answer's status and body (a problem+json on failure). */
+  async function postJSON(url, body) {
+    const key = keyField.value.trim();
+    const headers = { Accept: 'application/json, application/problem+json', 'Content-Type': 'application/json' };
+    if (key) headers.Authorization = `Bearer ${key}`;
+    countPending(1);
+    try {
+      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+      const answer = await response.json().catch(() => null);
+      return { status: response.status, ok: response.ok, body: answer, statusText: response.statusText };
+    } finally {
+      countPending(-1);
+    }
+  }
+
+  /** A problem+json in `box`: its detail and every invalid field; marks the fields found in
+      `root` (by `data-path`, or by `name` for the report form). */
+  function showFormProblem(box, root, answer) {
+    const problem = answer.body || {};
+    box.replaceChildren(el('p', { text: problem.detail || problem.title || `${answer.status} ${answer.statusText || ''}`.trim() }));
+    const errors = problem.errors || [];
+    if (errors.length) {
+      box.append(el('ul', {}, ...errors.map((e) => el('li', {}, el('code', { text: e.field }), `: ${e.message}`))));
+    }
+    const fields = errors.map((e) => e.field);
+    if (problem.parameter) fields.push(problem.parameter);
+    if (answer.status === 401 || answer.status === 403) fields.push('key');
+    for (const field of fields) {
+      const target = root.querySelector(`[data-path="${CSS.escape(field)}"]`) || root.querySelector(`[name="${CSS.escape(field)}"]`)
+        || (field === 'key' ? keyField : null);
+      if (target) target.setAttribute('aria-invalid', 'true');
+    }
+  }
+
+  function clearFormProblem(box, root) {
+    box.replaceChildren();
+    for (const field of root.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+    keyField.removeAttribute('aria-invalid');
+  }
+
+  const optional = (value) => (value.trim() ? value.trim() : null);
+
+  draftForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const formProblem = $('#draft-problem');
+    clearFormProblem(formProblem, draftForm);
+    const text = $('#d-text').value;
+    const missing = [];
+    if (!text.trim()) missing.push([$('#d-text'), 'Paste the report’s text.']);
+    if (!keyField.value.trim()) missing.push([keyField, 'Give an editor key: drafting needs one.']);
+    if (missing.length) {
+      for (const [field] of missing) field.setAttribute('aria-invalid', 'true');
+      formProblem.replaceChildren(...missing.map(([, message]) => el('p', { text: message })));
+      missing[0][0].focus();
+      return;
+    }
+    rememberKey();
+    const request = {
+      text,
+      published_on: optional($('#d-published_on').value),
+      url: optional($('#d-url').value),
+      title: optional($('#d-title').value),
+      publisher: optional($('#d-publisher').value),
+    };
+    const submit = $('#draft-submit');
+    submit.disabled = true;
+    $('#draft-status').textContent = 'Drafting…';
+    let answer;
+    try {
+      answer = await postJSON('/v1/drafts', request);
+    } catch (error) {
+      answer = { status: 0, body: { detail: `The service did not answer: ${error.message}` } };
+    } finally {
+      submit.disabled = false;
+    }
+    if (!answer.ok) {
+      $('#draft-status').textContent = '';
+      showFormProblem(formProblem, draftForm, answer);
+      return;
+    }
+    drafted = { text, ...answer.body };
+    renderReview();
+    const { evidence, warnings } = drafted;
+    $('#draft-status').textContent = `Drafted: ${evidence.length} citations, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}.`;
+    $('#draft-review-title').focus();
+  });
+
+  /** The report with every cited span in a <mark>: the text is cut at every start and end
+      (offsets in code points), and each piece is marked with the fields that cite it. */
+  function highlighted(text, evidence) {
+    const chars = Array.from(text);
+    const cuts = new Set([0, chars.length]);
+    const spans = evidence.filter((e) => e.start < e.end && e.end <= chars.length);
+    for (const e of spans) {
+      cuts.add(e.start);
+      cuts.add(e.end);
+    }
+    const points = [...cuts].sort((a, b) => a - b);
+    const nodes = [];
+    for (let i = 0; i + 1 < points.length; i += 1) {
+      const [from, to] = [points[i], points[i + 1]];
+      const piece = chars.slice(from, to).join('');
+      const citing = spans.filter((e) => e.start <= from && to <= e.end);
+      if (!citing.length) {
+        nodes.push(document.createTextNode(piece));
+        continue;
+      }
+      const fields = [...new Set(citing.map((e) => e.field))];
+      const label = `Evidence for ${fields.join(', ')}`;
+      nodes.push(el('mark', {
+        'data-testid': 'draft-evidence',
+        'data-fields': fields.join(' '),
+        class: `evidence ${evidenceKind(fields)}`,
+        title: `${label}: ${[...new Set(citing.map((e) => e.rule))].join('; ')}`,
+        text: piece,
+      }), el('span', { class: 'visually-hidden', text: ` (${label.toLowerCase()})` }));
+    }
+    return nodes;
+  }
+
+  const evidenceKind = (fields) => {
+    const first = fields[0];
+    if (first.startsWith('occurred') || first === 'date_precision') return 'when';
+    if (first.startsWith('location')) return 'where';
+    if (first.startsWith('casualties')) return 'toll';
+    if (first.startsWith('perpetrators')) return 'who';
+    if (first.startsWith('sources')) return 'source';
+    return 'what';
+  };
+
+  /** A labelled input for the value at `path` in the draft; `cited` lists the words of the
+      evidence for it. */
+  let fieldSerial = 0;
+  function draftInput(label, path, value, { type = 'text', options = null, required = false, wide = false, list = null, multiline = false, hint = null } = {}) {
+    const id = `dr-${(fieldSerial += 1)}`;
+    const cites = drafted.evidence.filter((e) => e.field === path);
+    const noteId = `${id}-from`;
+    let control;
+    if (options) {
+      control = el('select', { id, 'data-path': path, 'data-testid': `draft-${path}`, 'aria-describedby': noteId },
+        ...options.map((option) => el('option', { value: option, text: option || '—', selected: (value ?? '') === option })));
+    } else if (multiline) {
+      control = el('textarea', { id, 'data-path': path, 'data-testid': `draft-${path}`, rows: 3, 'aria-describedby': noteId, text: value ?? '' });
+    } else {
+      control = el('input', {
+        id, type, 'data-path': path, 'data-testid': `draft-${path}`, value: value ?? '', required,
+        autocomplete: 'off', list, 'aria-describedby': noteId,
+        step: type === 'number' ? 'any' : null, min: path.startsWith('casualties') ? 0 : null,
+        inputmode: path.startsWith('casualties') ? 'numeric' : null,
+      });
+    }
+    const note = cites.length
+      ? `from “${cites.map((c) => c.text).join('”, “')}”`
+      : (hint || (required ? 'not in the text: give it' : 'not read from the text'));
+    return el('div', { class: `field${wide ? ' wide' : ''}` },
+      el('label', { for: id, text: label }), control,
+      el('small', { id: noteId, class: cites.length ? 'cited' : 'uncited', text: note }));
+  }
+
+  const boundsNote = (kind) => el('output', { class: 'bounds', 'data-testid': `draft-${kind}-bounds`, 'aria-live': 'polite' });
+
+  function updateBounds() {
+    for (const kind of ['killed', 'injured']) {
+      const figures = {};
+      for (const bound of ['low', 'best', 'high']) figures[bound] = readNumber(`casualties.${kind}.${bound}`);
+      const shown = bounds(figures);
+      const output = reviewForm.querySelector(`[data-testid="draft-${kind}-bounds"]`);
+      output.textContent = `${shown.main}${shown.range ? ` (${shown.range})` : ''}`;
+      output.title = shown.title;
+    }
+  }
+
+  const fieldOf = (path) => reviewForm.querySelector(`[data-path="${CSS.escape(path)}"]`);
+  function readNumber(path) {
+    const value = fieldOf(path).value.trim();
+    return value === '' ? null : Number(value);
+  }
+
+  const CLAIMS = ['claimed', 'denied', 'attributed', 'suspected'];
+
+  function perpetratorRow(perpetrator, index) {
+    const id = `dr-perp-${(fieldSerial += 1)}`;
+    const cites = drafted.evidence.filter((e) => e.field.startsWith(`perpetrators[${index}]`) || e.field.startsWith(`perpetrators.${index}.`));
+    const badge = claimBadge(perpetrator.claim);
+    const claim = el('select', {
+      id: `${id}-claim`, class: 'perp-claim', 'aria-label': 'Claim',
+      onchange: (event) => {
+        badge.className = `badge ${event.target.value}`;
+        badge.textContent = event.target.value;
+      },
+    }, ...CLAIMS.map((c) => el('option', { value: c, text: c, selected: c === perpetrator.claim })));
+    const row = el('li', { class: 'perp-row', 'data-testid': 'draft-perpetrator' },
+      el('label', { for: `${id}-name`, class: 'visually-hidden', text: `Perpetrator ${index + 1}` }),
+      el('input', { id: `${id}-name`, class: 'perp-name', value: perpetrator.name, autocomplete: 'off', list: 'l-perpetrator' }),
+      claim, badge,
+      el('button', { type: 'button', class: 'small', 'aria-label': `Remove perpetrator ${index + 1}`, text: '×', onclick: () => row.remove() }),
+      cites.length ? el('small', { class: 'cited', text: `from “${cites.map((c) => c.text).join('”, “')}”` }) : null);
+    return row;
+  }
+
+  function sourceItemDraft(source) {
+    return el('li', {}, [source.title, source.publisher, source.published_on].filter(Boolean).join(' — ') || 'untitled source',
+      safeURL(source.url) ? el('small', { text: source.url }) : null,
+      source.excerpt ? el('blockquote', { text: source.excerpt }) : null);
+  }
+
+  function renderReview() {
+    const { draft, evidence, warnings, text } = drafted;
+    const location = draft.location || {};
+    const casualties = draft.casualties || {};
+    reviewForm.hidden = false;
+    $('#draft-report').replaceChildren(...highlighted(text, evidence));
+    $('#draft-citations').replaceChildren(...evidence.map((e) => el('li', {},
+      el('code', { text: e.field }), ' ← “', e.text, '” ', el('small', { text: `${e.rule} [${e.start}–${e.end}]` }))));
+    $('#draft-warnings').replaceChildren(...warnings.map((w) => el('li', { text: w })));
+    $('#draft-warnings-box').hidden = warnings.length === 0;
+    clearFormProblem($('#draft-save-problem'), reviewForm);
+    $('#draft-saved-box').replaceChildren();
+    $('#draft-save').disabled = false;
+
+    const figures = (kind) => ['low', 'best', 'high'].map((bound) => draftInput(bound, `casualties.${kind}.${bound}`,
+      (casualties[kind] || {})[bound], { type: 'number' }));
+    const perpetrators = el('ul', { id: 'draft-perpetrators', class: 'perp-list' },
+      ...(draft.perpetrators || []).map(perpetratorRow));
+    $('#draft-fields').replaceChildren(
+      el('fieldset', {}, el('legend', { text: 'When' }), el('div', { class: 'fields' },
+        draftInput('Occurred on', 'occurred_on', draft.occurred_on, { type: 'date', required: true }),
+        draftInput('Until (optional)', 'occurred_until', draft.occurred_until, { type: 'date' }),
+        draftInput('Date precision', 'date_precision', draft.date_precision, { options: ['day', 'week', 'month', 'year'] }))),
+      el('fieldset', {}, el('legend', { text: 'Where' }), el('div', { class: 'fields' },
+        draftInput('Country code', 'location.country_code', location.country_code),
+        draftInput('Country', 'location.country', location.country),
+        draftInput('Province / state (admin1)', 'location.admin1', location.admin1),
+        draftInput('Place', 'location.place', location.place),
+        draftInput('Latitude', 'location.latitude', location.latitude, { type: 'number' }),
+        draftInput('Longitude', 'location.longitude', location.longitude, { type: 'number' }),
+        draftInput('Location precision', 'location.geo_precision', location.geo_precision,
+          { options: ['', 'exact', 'place', 'near', 'admin2', 'admin1', 'country', 'region'] }))),
+      el('fieldset', {}, el('legend', { text: 'What' }), el('div', { class: 'fields' },
+        draftInput('Event type', 'event_type', draft.event_type, { wide: true, list: 'l-event_type' }),
+        draftInput('Sub-event type', 'sub_event_type', draft.sub_event_type, { wide: true }),
+        draftInput('Description (optional)', 'description', draft.description, {
+          wide: true, multiline: true, hint: 'in your words: the Words filter searches it, with the place and perpetrators',
+        }))),
+      el('fieldset', { class: 'toll' }, el('legend', {}, 'Killed ', boundsNote('killed')),
+        el('div', { class: 'fields three' }, ...figures('killed'))),
+      el('fieldset', { class: 'toll' }, el('legend', {}, 'Injured ', boundsNote('injured')),
+        el('div', { class: 'fields three' }, ...figures('injured'))),
+      el('fieldset', {}, el('legend', { text: 'Perpetrators and claims' }), perpetrators,
+        el('button', {
+          type: 'button', class: 'small', text: 'Add a perpetrator',
+          onclick: () => {
+            const row = perpetratorRow({ name: '', claim: 'suspected' }, perpetrators.children.length);
+            perpetrators.append(row);
+            row.querySelector('input').focus();
+          },
+        })),
+      el('fieldset', {}, el('legend', { text: `Sources (${(draft.sources || []).length})` }),
+        (draft.sources || []).length ? el('ul', { class: 'draft-sources' }, ...draft.sources.map(sourceItemDraft))
+          : el('p', { class: 'hint', text: 'None: give a URL, headline or publisher above and draft again.' })),
+    );
+    updateBounds();
+  }
+
+  reviewForm.addEventListener('input', (event) => {
+    if ((event.target.dataset.path || '').startsWith('casualties')) updateBounds();
+  });
+
+  /** The draft as the inputs now say: what they do not show is kept as drafted. */
+  function editedDraft() {
+    const body = structuredClone(drafted.draft);
+    body.location = body.location || {};
+    body.casualties = body.casualties || { killed: {}, injured: {} };
+    for (const field of reviewForm.querySelectorAll('[data-path]')) {
+      const path = field.dataset.path.split('.');
+      const raw = field.value.trim();
+      const value = raw === '' ? null : field.type === 'number' ? Number(raw) : raw;
+      let target = body;
+      for (const part of path.slice(0, -1)) target = target[part] = target[part] || {};
+      target[path[path.length - 1]] = value;
+    }
+    if (!body.date_precision) delete body.date_precision;
+    body.perpetrators = [...reviewForm.querySelectorAll('.perp-row')]
+      .map((row) => ({ name: row.querySelector('.perp-name').value.trim(), claim: row.querySelector('.perp-claim').value }))
+      .filter((p) => p.name);
+    return body;
+  }
+
+  reviewForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!drafted) return;
+    const formProblem = $('#draft-save-problem');
+    clearFormProblem(formProblem, reviewForm);
+    const body = editedDraft();
+    if (!body.occurred_on) {
+      const field = fieldOf('occurred_on');
+      field.setAttribute('aria-invalid', 'true');
+      formProblem.replaceChildren(el('p', { text: 'Give the day it occurred on (the text gave none) before saving.' }));
+      field.focus();
+      return;
+    }
+    const save = $('#draft-save');
+    save.disabled = true;
+    let answer;
+    try {
+      answer = await postJSON('/v1/incidents', body);
+    } catch (error) {
+      answer = { status: 0, body: { detail: `The service did not answer: ${error.message}` } };
+    }
+    if (answer.status !== 201) {
+      save.disabled = false;
+      showFormProblem(formProblem, reviewForm, answer);
+      return;
+    }
+    const id = answer.body.id;
+    $('#draft-saved-box').replaceChildren('Saved as ', el('a', {
+      href: pageURL({ ...state, incident: String(id) }),
+      'data-testid': 'draft-saved',
+      'data-id': id,
+      text: `incident ${id}`,
+      onclick: (click) => {
+        if (click.ctrlKey || click.metaKey || click.shiftKey) return;
+        click.preventDefault();
+        openIncident(id);
+      },
+    }), '.');
+    refresh(false);
+  });
+
   // ---------------------------------------------------------------- putting it together
 
   /** Reloads everything the filters or the sort decide. */

@@ -36,6 +36,11 @@ fn a_browser_gets_the_page_and_a_program_the_index_of_links() {
         "data-testid=\"export-geojson\"",
         "data-testid=\"filter-country\"",
         "data-testid=\"facet-perpetrator\"",
+        "data-testid=\"draft-open\"",
+        "data-testid=\"draft-text\"",
+        "data-testid=\"draft-key\"",
+        "data-testid=\"draft-submit\"",
+        "data-testid=\"draft-save\"",
         "/web/app.js",
     ] {
         assert!(html.contains(hook), "the page has {hook}");
