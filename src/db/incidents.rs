@@ -23,10 +23,7 @@ pub struct StoredIncident {
     pub id: i64,
     #[diesel(deserialize_as = StoredDate)]
     pub occurred_on: NaiveDate,
-    pub killed_low: Option<i32>,
     pub killed_best: Option<i32>,
-    pub injured_low: Option<i32>,
-    pub injured_best: Option<i32>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub version: i32,
@@ -428,10 +425,7 @@ mod tests {
         let stored = StoredIncident {
             id: 7,
             occurred_on: valid.body().occurred_on,
-            killed_low: Some(8),
             killed_best: Some(8),
-            injured_low: Some(25),
-            injured_best: None,
             latitude: Some(34.53),
             longitude: Some(69.17),
             version: 2,

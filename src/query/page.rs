@@ -99,13 +99,18 @@ impl Figure {
         }
     }
 
-    /// The sort key of `row`.
+    /// The sort key of `row`, from its document: only the last row of a page sorted by a
+    /// figure needs it, so the page query reads no casualty columns beyond `killed_best`.
     fn key_of(self, row: &StoredIncident) -> i32 {
-        let (best, low) = match self {
-            Figure::Killed => (row.killed_best, row.killed_low),
-            Figure::Injured => (row.injured_best, row.injured_low),
+        let Ok(incident) = row.incident() else {
+            return -1;
         };
-        best.or(low).unwrap_or(-1)
+        let casualties = incident.body.casualties;
+        let bounds = match self {
+            Figure::Killed => casualties.killed,
+            Figure::Injured => casualties.injured,
+        };
+        bounds.best.or(bounds.low).unwrap_or(-1)
     }
 }
 
