@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use crate::db::schema::incidents;
 use crate::db::{incidents as store, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::import::writer::{import, ImportOptions, OnError};
+use crate::import::writer::{import, ImportOptions, OnConflict, OnError};
 use crate::import::Format;
 use crate::model::example::kabul_input;
+use crate::model::history::{Change, ChangeKind};
 use crate::model::validate::{validate, DEFAULT_DATASET};
 
 const UCDP_SAMPLE: &[u8] = include_bytes!("../demo/ucdp_ged_sample.csv");
@@ -23,10 +24,18 @@ pub fn load_if_empty(conn: &mut DbConnection) -> AppResult<u64> {
         format: Format::Ucdp,
         dataset: None,
         on_error: OnError::Abort,
+        on_conflict: OnConflict::Keep,
+        by: "demo".into(),
+        reason: Some("serve --demo".into()),
     };
     let report = import(|| Ok(&mut *conn), UCDP_SAMPLE, &options, |_| {})?;
     let kabul = serde_json::from_value(kabul_input()).map_err(AppError::internal)?;
     let kabul = validate(kabul, DEFAULT_DATASET).map_err(AppError::InvalidBody)?;
-    store::insert(conn, &kabul)?;
+    let change = Change {
+        kind: ChangeKind::Create,
+        by: "demo".into(),
+        reason: Some("serve --demo".into()),
+    };
+    store::insert(conn, &kabul, &change)?;
     Ok(report.inserted + 1)
 }

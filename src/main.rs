@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use incidentdb::config::Config;
 use incidentdb::db::{self, keys};
 use incidentdb::error::AppError;
-use incidentdb::import::writer::{import, ImportOptions, ImportReport, OnError};
+use incidentdb::import::writer::{import, ImportOptions, ImportReport, OnConflict, OnError};
 use incidentdb::import::Format;
 use incidentdb::model::wire::WireName;
 use incidentdb::query;
@@ -56,6 +56,14 @@ enum Command {
         dataset: Option<String>,
         #[arg(long, value_enum, default_value = "abort")]
         on_error: OnError,
+        /// Rows whose incident was changed through the API since it was imported: `keep` those
+        /// changes (listed under `conflicts`), or `overwrite` them with the source's values.
+        #[arg(long, value_enum, default_value = "keep")]
+        on_conflict: OnConflict,
+        /// Why: recorded in the history of every incident the import writes (whose writer is
+        /// `import:<dataset>`).
+        #[arg(long)]
+        reason: Option<String>,
         file: String,
     },
     /// Export incidents as `GET /v1/incidents` does, without a server: the API's parameters
@@ -135,14 +143,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             dataset,
             on_error,
+            on_conflict,
+            reason,
             file,
         } => import_file(
             &config()?,
             &file,
             ImportOptions {
+                by: format!(
+                    "import:{}",
+                    dataset.as_deref().unwrap_or(format.default_dataset())
+                ),
                 format,
                 dataset,
                 on_error,
+                on_conflict,
+                reason,
             },
         ),
         Command::Draft { file, published_on } => draft_file(&file, published_on),
@@ -306,7 +322,7 @@ fn export(config: &Config, parameters: &[String]) -> anyhow::Result<()> {
     let mut filter = request.filter;
     let omitted = {
         let mut conn = pool.get().context("no database connection")?;
-        filter.resolve_named_regions(&mut conn)?;
+        filter.resolve(&mut conn)?;
         match format {
             ExportFormat::Geojson => query::count_without_coordinates(&mut conn, &filter)?,
             _ => 0,

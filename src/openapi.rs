@@ -27,7 +27,8 @@ use utoipa_actix_web::AppExt;
         (url = "/", description = "The server that serves this document"),
     ),
     tags(
-        (name = "incidents", description = "Incidents: list with filters, export (CSV, GeoJSON, NDJSON), read, create, change, delete, and the feed of deletions"),
+        (name = "incidents", description = "Incidents: list with filters, export (CSV, GeoJSON, NDJSON), read, create, change, delete, their history, and the feed of deletions. `as_of` answers as the database stood at a time"),
+        (name = "releases", description = "Named, frozen points in time to cite: `release=NAME` answers as of one, and its checksum verifies an export"),
         (name = "stats", description = "Counts and casualty sums of the filtered incidents, grouped"),
         (name = "drafts", description = "Drafting an incident from a news report, with the evidence for each field"),
         (name = "imports", description = "Importing ACLED, UCDP GED, GTD and NDJSON files"),

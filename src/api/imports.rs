@@ -13,11 +13,14 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
+use super::history::change;
 use super::AppState;
+use crate::db::keys::ApiKey;
 use crate::db::keys::Role;
 use crate::error::{AppError, AppResult, Problem, ServiceProblems, WriteProblems};
-use crate::import::writer::{import, ImportOptions, ImportReport, OnError};
+use crate::import::writer::{import, ImportOptions, ImportReport, OnConflict, OnError};
 use crate::import::Format;
+use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::IncidentBody;
 use crate::query::Params;
 
@@ -39,6 +42,11 @@ pub struct ImportParams {
     /// written, invalid ones reported.
     #[param(inline)]
     on_error: Option<OnError>,
+    /// For rows whose incident was changed through the API since it was imported: `keep`
+    /// (default) keeps those changes and takes the source's other fields, `overwrite` takes the
+    /// source row as it is. Either way the report lists them under `conflicts`.
+    #[param(inline)]
+    on_conflict: Option<OnConflict>,
 }
 
 /// Chunks of the request body, read on the blocking thread as it arrives.
@@ -61,18 +69,23 @@ impl Read for BodyReader {
     }
 }
 
-fn options(req: &HttpRequest) -> AppResult<ImportOptions> {
+fn options(req: &HttpRequest, key: &ApiKey) -> AppResult<ImportOptions> {
     let mut params = Params::parse(req.query_string())?;
     let ImportParams {
         format,
         dataset,
         on_error,
+        on_conflict,
     } = params.read()?;
     params.finish()?;
+    let Change { by, reason, .. } = change(req, key, ChangeKind::Import)?;
     Ok(ImportOptions {
         format,
         dataset: dataset.filter(|d| !d.is_empty()),
         on_error: on_error.unwrap_or_default(),
+        on_conflict: on_conflict.unwrap_or_default(),
+        by,
+        reason,
     })
 }
 
@@ -80,10 +93,14 @@ fn options(req: &HttpRequest) -> AppResult<ImportOptions> {
 ///
 /// The request body, streamed: files larger than memory are fine. Re-importing the same file
 /// changes nothing: rows are matched on dataset + external_id, changed rows are updated and
-/// their version bumped. Needs an editor key.
+/// their version bumped. Corrections made through the API since a row was imported are kept
+/// (`on_conflict`). Needs an editor key; the history records its name and `X-Change-Reason`.
 #[utoipa::path(
     tag = "imports",
-    params(ImportParams),
+    params(
+        ImportParams,
+        ("X-Change-Reason" = Option<String>, Header, description = "Why: recorded in the history of every incident the import writes"),
+    ),
     request_body(description = "The file: CSV for acled, ucdp and gtd; NDJSON (the incident input shape, or an NDJSON export, a line each) for ndjson",
         content(
             (String = "text/csv"),
@@ -107,8 +124,7 @@ async fn create_import(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> AppResult<HttpResponse> {
-    caller.require(Role::Editor)?;
-    let options = options(&req)?;
+    let options = options(&req, caller.require(Role::Editor)?)?;
     let _permit = state.imports.clone().try_acquire_owned().map_err(|_| {
         AppError::Http(
             StatusCode::SERVICE_UNAVAILABLE,

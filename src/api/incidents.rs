@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -13,11 +14,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
 use super::conditional::{if_match, if_none_match, Tags};
+use super::history::change;
 use super::{parse_json, requested_format, spawn_long, AppState};
+use crate::db::history;
 use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
+use crate::model::history::{micros, ChangeKind};
 use crate::model::incident::{Incident, IncidentBody};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
 use crate::param_name;
@@ -26,6 +30,9 @@ use crate::query::filter::FilterParams;
 use crate::query::page::PageParams;
 use crate::query::params::Timestamp;
 use crate::query::{self, Filter, Page, Params};
+
+/// The header that states the time an "as of" answer reflects, where the body cannot.
+pub const AS_OF_HEADER: &str = "X-As-Of";
 
 pub fn configure(config: &mut ServiceConfig) {
     config
@@ -50,6 +57,10 @@ pub struct IncidentPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 1)]
     pub total: Option<i64>,
+    /// With `as_of` or `release`: the time the answer reflects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<String>,
 }
 
 /// List or export incidents.
@@ -68,7 +79,10 @@ pub struct IncidentPage {
                 (Object = "application/geo+json", example = json!({"type": "FeatureCollection", "omitted_without_coordinates": 0, "features": [{"type": "Feature", "id": 1, "geometry": {"type": "Point", "coordinates": [69.17, 34.53]}, "properties": {"id": 1}}]})),
                 (IncidentBody = "application/x-ndjson"),
             ),
-            headers(("X-Omitted-Without-Coordinates" = i64, description = "GeoJSON only: matching incidents left out for lack of coordinates"))),
+            headers(
+                ("X-Omitted-Without-Coordinates" = i64, description = "GeoJSON only: matching incidents left out for lack of coordinates"),
+                ("X-As-Of" = String, description = "Exports with `as_of` or `release`: the time the answer reflects"),
+            )),
         ReadProblems,
         ServiceProblems,
     )
@@ -91,7 +105,7 @@ async fn list_incidents(
     }
     let (body, next_cursor) = state
         .read(move |conn| {
-            filter.resolve_named_regions(conn)?;
+            filter.resolve(conn)?;
             let listing = query::list(conn, &filter, &page)?;
             if listing.incidents.is_empty() && page.cursor.is_none() {
                 filter.check_vocabularies(conn)?;
@@ -128,6 +142,9 @@ pub fn page_body(listing: &query::Listing, next_cursor: Option<&str>) -> String 
     if let Some(total) = listing.total {
         let _ = write!(out, ",\"total\":{total}");
     }
+    if let Some(as_of) = listing.as_of {
+        let _ = write!(out, ",\"as_of\":\"{}\"", micros::text(as_of));
+    }
     out.push('}');
     out
 }
@@ -162,7 +179,7 @@ async fn export(
     let format = writer.format;
     let (filter, omitted) = state
         .read(move |conn| {
-            filter.resolve_named_regions(conn)?;
+            filter.resolve(conn)?;
             let omitted = match format {
                 Format::Geojson => query::count_without_coordinates(conn, &filter)?,
                 _ => 0,
@@ -170,6 +187,7 @@ async fn export(
             Ok((filter, omitted))
         })
         .await?;
+    let as_of = filter.as_of;
     let (sender, receiver) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     let connect = state.reader();
     spawn_long(move || {
@@ -189,6 +207,9 @@ async fn export(
     ));
     if format == Format::Geojson {
         response.insert_header(("X-Omitted-Without-Coordinates", omitted.to_string()));
+    }
+    if let Some(as_of) = as_of {
+        response.insert_header((AS_OF_HEADER, micros::text(as_of)));
     }
     Ok(response.streaming(body))
 }
@@ -244,19 +265,36 @@ async fn list_deleted(
     Ok(HttpResponse::Ok().json(DeletedPage { data, as_of }))
 }
 
+/// Which version of an incident to read: the current one by default.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentParams {
+    /// That version (see its history), a deleted incident's earlier ones included.
+    /// Example: `2`.
+    #[param(minimum = 1)]
+    pub version: Option<u32>,
+    /// The version current at this RFC 3339 time (not in the future), as `as_of` on the list;
+    /// `X-As-Of` states it. Not with `version`. Example: `2026-11-01T00:00:00Z`.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<Timestamp>,
+}
+
 /// One incident.
 ///
 /// The `ETag` is its version, for `If-Match` on PATCH and DELETE and `If-None-Match` here.
+/// `version` or `as_of` read an earlier version.
 #[utoipa::path(
     tag = "incidents",
     params(
         ("id" = i64, Path, description = "Incident id. Example: `1`."),
+        IncidentParams,
         ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; a match answers 304 without a body"),
     ),
     responses(
         (status = 200, description = "The incident", body = Incident, headers(("ETag" = String, description = "The version, quoted"))),
         (status = 304, description = "Not modified: the client's copy is current", headers(("ETag" = String, description = "The version, quoted"))),
-        (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No incident has this id (or had it at `as_of`, or has this `version`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`version` is the incident's deletion", body = Problem, content_type = "application/problem+json"),
         ReadProblems,
         ServiceProblems,
     )
@@ -269,14 +307,66 @@ async fn get_incident(
     _caller: Caller,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let mut params = Params::parse(req.query_string())?;
+    let IncidentParams { version, as_of } = params.read()?;
+    params.finish()?;
+    if let Some(version) = version {
+        if as_of.is_some() {
+            return Err(AppError::parameter(
+                param_name!(IncidentParams, as_of),
+                "give either version or as_of, not both",
+            ));
+        }
+        return incident_version(&state, id, version).await;
+    }
+    let as_of = Filter::try_from(FilterParams {
+        as_of,
+        ..FilterParams::default()
+    })?
+    .as_of;
     let unchanged_for = if_none_match(&req)?;
-    let incident = state.run(move |conn| find(conn, id)).await?;
+    let incident = state
+        .run(move |conn| {
+            let missing = || match as_of {
+                Some(time) => {
+                    AppError::NotFound(format!("incident {id} as of {}", micros::text(time)))
+                }
+                None => AppError::NotFound(format!("incident {id}")),
+            };
+            history::find_at(conn, id, as_of)?.ok_or_else(missing)
+        })
+        .await?;
     if unchanged_for.is_some_and(|tags| tags.match_weakly(incident.version)) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag(&incident)))
             .finish());
     }
-    Ok(with_etag(HttpResponse::Ok(), &incident))
+    let mut response = HttpResponse::Ok();
+    if let Some(as_of) = as_of {
+        response.insert_header((AS_OF_HEADER, micros::text(as_of)));
+    }
+    Ok(with_etag(response, &incident))
+}
+
+/// Version `version` of incident `id`; a deletion's version is 404, saying so.
+async fn incident_version(state: &AppState, id: i64, version: u32) -> AppResult<HttpResponse> {
+    let version = i32::try_from(version).unwrap_or(i32::MAX);
+    let found = state
+        .run(move |conn| Ok(history::version(conn, id, version)?))
+        .await?;
+    match found {
+        Some(found) if found.change == ChangeKind::Delete => Err(AppError::Http(
+            StatusCode::GONE,
+            format!("incident {id} was deleted: version {version} is its deletion"),
+        )),
+        Some(found) => Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, format!("\"{version}\"")))
+            .content_type(ContentType::json())
+            .body(found.incident.get().to_string())),
+        None => Err(AppError::NotFound(format!(
+            "incident {id} has no version {version}"
+        ))),
+    }
 }
 
 /// Create an incident.
@@ -284,7 +374,10 @@ async fn get_incident(
 /// Needs an editor key. `dataset` + `external_id` must be unique (else 409).
 #[utoipa::path(
     tag = "incidents",
-    request_body(content = IncidentBody, description = "The incident; `dataset` defaults to `manual`"),
+    params(
+        ("X-Change-Reason" = Option<String>, Header, description = "Why: recorded in the incident's history (at most 1000 characters)"),
+    ),
+    request_body(content = IncidentBody, description = "The incident; `dataset` defaults to `manual`; an `external_id` is assigned (a UUID) when none is given"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` names it", body = Incident,
@@ -297,15 +390,16 @@ async fn get_incident(
 )]
 #[post("/v1/incidents")]
 async fn create_incident(
+    req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
     caller: Caller,
 ) -> AppResult<HttpResponse> {
-    caller.require(Role::Editor)?;
+    let change = change(&req, caller.require(Role::Editor)?, ChangeKind::Create)?;
     let valid = validated(parse_json(&body)?)?;
     let incident = state
         .write(move |conn| {
-            let id = store::insert(conn, &valid)?;
+            let id = store::insert(conn, &valid, &change)?;
             find(conn, id)
         })
         .await?;
@@ -324,6 +418,7 @@ async fn create_incident(
     params(
         ("id" = i64, Path, description = "Incident id. Example: `1`."),
         ("If-Match" = Option<String>, Header, description = "The ETag the change is based on. Example: `\"1\"`."),
+        ("X-Change-Reason" = Option<String>, Header, description = "Why: recorded in the incident's history (at most 1000 characters)"),
     ),
     request_body(content = Object, content_type = "application/merge-patch+json",
         example = json!({"casualties": {"killed": {"high": 10}}, "perpetrators": [{"name": "Islamic State", "claim": "claimed"}]})),
@@ -347,7 +442,7 @@ async fn patch_incident(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> AppResult<HttpResponse> {
-    caller.require(Role::Editor)?;
+    let change = change(&req, caller.require(Role::Editor)?, ChangeKind::Update)?;
     let id = path.into_inner();
     let patch: Value = parse_json(&body)?;
     if !patch.is_object() {
@@ -360,7 +455,7 @@ async fn patch_incident(
             // An invalid change is a 422 whatever version it was meant for.
             let valid = validated(patched(&current, &patch)?)?;
             check_version(&current, expected.as_ref())?;
-            store::replace(conn, id, current.version, &valid)?.ok_or(
+            store::replace(conn, id, current.version, &valid, &change)?.ok_or(
                 AppError::PreconditionFailed {
                     current: current.version + 1,
                     expected: current.version.to_string(),
@@ -381,6 +476,7 @@ async fn patch_incident(
     params(
         ("id" = i64, Path, description = "Incident id. Example: `1`."),
         ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on. Example: `\"1\"`."),
+        ("X-Change-Reason" = Option<String>, Header, description = "Why: recorded in the incident's history (at most 1000 characters)"),
     ),
     security(("bearer" = [])),
     responses(
@@ -399,14 +495,14 @@ async fn delete_incident(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> AppResult<HttpResponse> {
-    caller.require(Role::Editor)?;
+    let change = change(&req, caller.require(Role::Editor)?, ChangeKind::Delete)?;
     let id = path.into_inner();
     let expected = if_match(&req)?;
     state
         .write(move |conn| {
             let current = find(conn, id)?;
             check_version(&current, expected.as_ref())?;
-            Ok(store::delete(conn, id)?)
+            Ok(store::delete(conn, id, &change)?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

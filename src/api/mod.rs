@@ -4,9 +4,11 @@ pub mod auth;
 pub mod conditional;
 pub mod drafts;
 pub mod health;
+pub mod history;
 pub mod imports;
 pub mod incidents;
 pub mod regions;
+pub mod releases;
 pub mod stats;
 
 use actix_web::http::header;
@@ -123,6 +125,8 @@ pub fn spawn_long(work: impl FnOnce() + Send + 'static) -> AppResult<()> {
 pub fn configure(config: &mut ServiceConfig) {
     health::configure(config);
     incidents::configure(config);
+    history::configure(config);
+    releases::configure(config);
     drafts::configure(config);
     imports::configure(config);
     regions::configure(config);

@@ -6,8 +6,10 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::auth::Caller;
+use super::incidents::AS_OF_HEADER;
 use super::{requested_format, AppState};
 use crate::error::{AppResult, ReadProblems, ServiceProblems};
+use crate::model::history::micros;
 use crate::model::wire::WireName;
 use crate::query::export::Format;
 use crate::query::filter::FilterParams;
@@ -26,6 +28,10 @@ pub struct Stats {
     pub group_by: Vec<GroupKey>,
     /// One row per group, in key order (nulls last).
     pub data: Vec<StatsRow>,
+    /// With `as_of` or `release`: the time the answer reflects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<String>,
 }
 
 /// Stats of the filtered incidents.
@@ -41,6 +47,7 @@ pub struct Stats {
     params(FilterParams, StatsParams),
     responses(
         (status = 200, description = "One row per group", body = Stats,
+            headers(("X-As-Of" = String, description = "With `as_of` or `release`: the time the answer reflects")),
             content(
                 (Stats = "application/json"),
                 (String = "text/csv", example = "country,incidents,killed_low,killed_best,killed_high,killed_unknown,injured_low,injured_best,injured_high,injured_unknown\nAFG,1,8,8,,0,,,,1\n"),
@@ -62,21 +69,29 @@ async fn get_stats(
     let grouping = Grouping::parse(stats_params.group_by, stats_params.cell)?;
     let format = requested_format(&req, stats_params.format).unwrap_or_default();
     let group_by = grouping.keys.clone();
-    let data = state
+    let (data, as_of) = state
         .read(move |conn| {
-            filter.resolve_named_regions(conn)?;
+            filter.resolve(conn)?;
             let rows = stats::stats(conn, &filter, &grouping)?;
             if rows.iter().all(|row| row.incidents == 0) {
                 filter.check_vocabularies(conn)?;
             }
-            Ok(rows)
+            Ok((rows, filter.as_of.map(micros::text)))
         })
         .await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(as_of) = &as_of {
+        response.insert_header((AS_OF_HEADER, as_of.as_str()));
+    }
     Ok(match format {
-        StatsFormat::Csv => HttpResponse::Ok()
+        StatsFormat::Csv => response
             .content_type(Format::Csv.content_type())
             .body(csv(&group_by, &data)),
-        StatsFormat::Json => HttpResponse::Ok().json(Stats { group_by, data }),
+        StatsFormat::Json => response.json(Stats {
+            group_by,
+            data,
+            as_of,
+        }),
     })
 }
 

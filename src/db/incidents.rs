@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
 use super::{on_backend, DbConnection};
+use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident};
 use crate::model::validate::ValidIncident;
 
@@ -37,21 +38,14 @@ pub struct StoredIncident {
 impl StoredIncident {
     /// Appends the incident's JSON, exactly as `Incident` serialises.
     pub fn write_json(&self, out: &mut String) {
-        let fields = self
-            .document
-            .strip_prefix('{')
-            .and_then(|d| d.strip_suffix('}'))
-            .unwrap_or_default();
-        let _ = write!(
+        write_incident_json(
             out,
-            "{{\"id\":{},{fields},\"version\":{}",
-            self.id, self.version
+            self.id,
+            &self.document,
+            self.version,
+            self.created_at,
+            self.updated_at,
         );
-        out.push_str(",\"created_at\":");
-        write_utc(out, self.created_at);
-        out.push_str(",\"updated_at\":");
-        write_utc(out, self.updated_at);
-        out.push('}');
     }
 
     /// The incident's JSON, exactly as `Incident` serialises.
@@ -72,6 +66,40 @@ impl StoredIncident {
             updated_at: self.updated_at,
         })
     }
+}
+
+/// The JSON of the incident `id` whose stored `document` is at `version`, exactly as
+/// `Incident` serialises.
+pub fn incident_json(
+    id: i64,
+    document: &str,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+) -> String {
+    let mut out = String::with_capacity(document.len() + 96);
+    write_incident_json(&mut out, id, document, version, created_at, updated_at);
+    out
+}
+
+fn write_incident_json(
+    out: &mut String,
+    id: i64,
+    document: &str,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+) {
+    let fields = document
+        .strip_prefix('{')
+        .and_then(|d| d.strip_suffix('}'))
+        .unwrap_or_default();
+    let _ = write!(out, "{{\"id\":{id},{fields},\"version\":{version}");
+    out.push_str(",\"created_at\":");
+    write_utc(out, created_at);
+    out.push_str(",\"updated_at\":");
+    write_utc(out, updated_at);
+    out.push('}');
 }
 
 /// A timestamp as the API writes it, quoted: RFC 3339 in UTC to the second. By hand: chrono
@@ -184,14 +212,37 @@ fn search_text(valid: &ValidIncident) -> String {
     parts.join("\n").to_lowercase()
 }
 
+/// Who wrote a version, why and how: the columns that record it.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = incidents, treat_none_as_null = true)]
+struct ChangeValues<'a> {
+    change: ChangeKind,
+    changed_by: &'a str,
+    change_reason: Option<&'a str>,
+}
+
+impl<'a> ChangeValues<'a> {
+    fn of(change: &'a Change) -> Self {
+        ChangeValues {
+            change: change.kind,
+            changed_by: &change.by,
+            change_reason: change.reason.as_deref(),
+        }
+    }
+}
+
 /// Inserts a new incident with its perpetrators; returns its id.
-pub fn insert(conn: &mut DbConnection, valid: &ValidIncident) -> QueryResult<i64> {
-    Ok(insert_many(conn, &[valid])?[0])
+pub fn insert(conn: &mut DbConnection, valid: &ValidIncident, change: &Change) -> QueryResult<i64> {
+    Ok(insert_many(conn, &[valid], change)?[0])
 }
 
 /// Inserts new incidents with their perpetrators in a handful of multi-row statements;
 /// returns their ids in the order given.
-pub fn insert_many(conn: &mut DbConnection, valid: &[&ValidIncident]) -> QueryResult<Vec<i64>> {
+pub fn insert_many(
+    conn: &mut DbConnection,
+    valid: &[&ValidIncident],
+    change: &Change,
+) -> QueryResult<Vec<i64>> {
     let now = now();
     let mut ids = Vec::with_capacity(valid.len());
     for chunk in valid.chunks(INCIDENTS_PER_STATEMENT) {
@@ -199,6 +250,7 @@ pub fn insert_many(conn: &mut DbConnection, valid: &[&ValidIncident]) -> QueryRe
             .iter()
             .map(|valid| IncidentBodyRow {
                 values: IncidentValues::of(valid),
+                change: ChangeValues::of(change),
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -228,18 +280,22 @@ const CHILDREN_PER_STATEMENT: usize = 200;
 struct IncidentBodyRow<'a> {
     #[diesel(embed)]
     values: IncidentValues<'a>,
+    #[diesel(embed)]
+    change: ChangeValues<'a>,
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
 
-/// Replaces every field of incident `id` if it is still at `version`, and bumps the version.
-/// Returns the new version, or `None` when the incident changed in between.
+/// Replaces every field of incident `id` if it is still at `version`, and bumps the version
+/// (the version replaced goes to the history). Returns the new version, or `None` when the
+/// incident changed in between.
 pub fn replace(
     conn: &mut DbConnection,
     id: i64,
     version: i32,
     valid: &ValidIncident,
+    change: &Change,
 ) -> QueryResult<Option<i32>> {
     let changed = diesel::update(
         incidents::table
@@ -248,6 +304,7 @@ pub fn replace(
     )
     .set((
         IncidentValues::of(valid),
+        ChangeValues::of(change),
         incidents::version.eq(version + 1),
         incidents::updated_at.eq(now()),
     ))
@@ -275,12 +332,21 @@ pub fn find_id(
         .optional()
 }
 
-/// Deletes incident `id` and records it for the change feed.
-pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+/// Deletes incident `id` and records it for the change feed. The deletion is first written as
+/// the incident's last version, so the history keeps who deleted it, why and when.
+pub fn delete(conn: &mut DbConnection, id: i64, change: &Change) -> QueryResult<()> {
     let (dataset, external_id): (String, Option<String>) = incidents::table
         .find(id)
         .select((incidents::dataset, incidents::external_id))
         .first(conn)?;
+    let deleted_at = now();
+    diesel::update(incidents::table.find(id))
+        .set((
+            ChangeValues::of(change),
+            incidents::version.eq(incidents::version + 1),
+            incidents::updated_at.eq(deleted_at),
+        ))
+        .execute(conn)?;
     diesel::delete(incident_perpetrators::table.filter(incident_perpetrators::incident_id.eq(id)))
         .execute(conn)?;
     diesel::delete(incidents::table.find(id)).execute(conn)?;
@@ -289,7 +355,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
             deleted_incidents::id.eq(id),
             deleted_incidents::dataset.eq(dataset),
             deleted_incidents::external_id.eq(external_id),
-            deleted_incidents::deleted_at.eq(now()),
+            deleted_incidents::deleted_at.eq(deleted_at),
         ))
         .execute(conn)?;
     Ok(())
@@ -337,11 +403,12 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Incident>> {
         .transpose()
 }
 
-/// The incidents with these (dataset, external_id) keys.
+/// The incidents with these (dataset, external_id) keys, each with how its current version
+/// was written.
 pub fn find_by_keys(
     conn: &mut DbConnection,
     keys: &[(String, String)],
-) -> QueryResult<Vec<Incident>> {
+) -> QueryResult<Vec<(Incident, ChangeKind)>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -349,23 +416,25 @@ pub fn find_by_keys(
     datasets.sort_unstable();
     datasets.dedup();
     let external_ids: Vec<&str> = keys.iter().map(|(_, e)| e.as_str()).collect();
-    let rows: Vec<StoredIncident> = incidents::table
+    let rows: Vec<(StoredIncident, ChangeKind)> = incidents::table
         .filter(incidents::dataset.eq_any(datasets))
         .filter(incidents::external_id.eq_any(external_ids))
-        .select(StoredIncident::as_select())
+        .select((StoredIncident::as_select(), incidents::change))
         .load(conn)?;
     let wanted: std::collections::HashSet<(&str, &str)> =
         keys.iter().map(|(d, e)| (d.as_str(), e.as_str())).collect();
-    rows.iter()
-        .map(StoredIncident::incident)
-        .filter(|found| match found {
-            Ok(incident) => wanted.contains(&(
-                incident.body.dataset.as_deref().unwrap_or_default(),
-                incident.body.external_id.as_deref().unwrap_or_default(),
-            )),
-            Err(_) => true,
-        })
-        .collect()
+    let mut found = Vec::with_capacity(rows.len());
+    for (stored, change) in rows {
+        let incident = stored.incident()?;
+        let key = (
+            incident.body.dataset.as_deref().unwrap_or_default(),
+            incident.body.external_id.as_deref().unwrap_or_default(),
+        );
+        if wanted.contains(&key) {
+            found.push((incident, change));
+        }
+    }
+    Ok(found)
 }
 
 /// The current time in UTC, to the microsecond (what both backends store).

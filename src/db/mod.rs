@@ -1,9 +1,11 @@
 //! Storage: one connection type over SQLite and PostgreSQL, the pool, and the embedded
 //! migrations. Everything backend-specific lives in this module.
 
+pub mod history;
 pub mod incidents;
 pub mod keys;
 pub mod regions;
+pub mod releases;
 pub mod replicas;
 pub mod schema;
 pub mod sql;

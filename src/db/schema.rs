@@ -32,6 +32,62 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        change -> Text,
+        changed_by -> Nullable<Text>,
+        change_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Earlier versions of incidents, and deletions (see the history migration).
+    incident_versions (version_id) {
+        version_id -> BigInt,
+        id -> BigInt,
+        dataset -> Text,
+        external_id -> Nullable<Text>,
+        occurred_on -> Date,
+        occurred_until -> Nullable<Date>,
+        date_precision -> Text,
+        event_type -> Nullable<Text>,
+        sub_event_type -> Nullable<Text>,
+        country_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+        region -> Nullable<Text>,
+        subregion -> Nullable<Text>,
+        source_region -> Nullable<Text>,
+        admin1 -> Nullable<Text>,
+        admin2 -> Nullable<Text>,
+        place -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        geo_precision -> Nullable<Text>,
+        killed_low -> Nullable<Integer>,
+        killed_best -> Nullable<Integer>,
+        killed_high -> Nullable<Integer>,
+        injured_low -> Nullable<Integer>,
+        injured_best -> Nullable<Integer>,
+        injured_high -> Nullable<Integer>,
+        search_text -> Text,
+        document -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        change -> Text,
+        changed_by -> Nullable<Text>,
+        change_reason -> Nullable<Text>,
+        valid_from -> Timestamp,
+        valid_to -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    releases (name) {
+        name -> Text,
+        description -> Nullable<Text>,
+        as_of -> Timestamp,
+        incidents -> BigInt,
+        checksum -> Text,
+        created_by -> Text,
     }
 }
 
@@ -105,4 +161,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     named_region_countries,
     incident_months,
+    incident_versions,
+    releases,
 );

@@ -2,6 +2,7 @@
 //! the one `IncidentBody` type, row by row, in constant memory.
 
 pub mod acled;
+pub mod corrections;
 pub mod gtd;
 pub mod ndjson;
 pub mod ucdp;

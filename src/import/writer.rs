@@ -10,10 +10,13 @@ use std::sync::mpsc::Receiver;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::corrections;
 use super::{Format, Row, RowError};
+use crate::db::history;
 use crate::db::incidents as store;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::{AppError, AppResult};
+use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::IncidentBody;
 use crate::model::validate::{validate, ValidIncident};
 
@@ -33,6 +36,20 @@ pub enum OnError {
     Skip,
 }
 
+/// What to do with a row whose incident an analyst has changed since it was imported.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Keep the fields changed through the API, take the source's others; report the row
+    /// under `conflicts`.
+    #[default]
+    Keep,
+    /// Take the source row as it is.
+    Overwrite,
+}
+
 /// The most invalid rows an import reports; `error_count` counts them all.
 pub const MAX_REPORTED_ERRORS: usize = 1000;
 
@@ -43,7 +60,8 @@ const MAX_MESSAGE_CHARS: usize = 300;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"inserted": 198, "updated": 1, "unchanged": 0, "skipped": 1, "error_count": 1,
     "errors": [{"line": 7, "field": "event_date", "message": "not a date: \"31-Feb-20\""}],
-    "warning_count": 0, "warnings": []}))]
+    "warning_count": 0, "warnings": [], "conflict_count": 1,
+    "conflicts": [{"line": 12, "id": 1042, "fields": ["casualties.killed"]}]}))]
 pub struct ImportReport {
     /// New incidents.
     pub inserted: u64,
@@ -62,6 +80,36 @@ pub struct ImportReport {
     pub warning_count: u64,
     /// The first 1000 of those caveats.
     pub warnings: Vec<RowError>,
+    /// Rows whose incident was changed through the API since it was imported, and whose
+    /// source values differ from those changes: how many in all.
+    pub conflict_count: u64,
+    /// The first 1000 of them, each with the fields that kept the analyst's value
+    /// (`on_conflict=keep`) or took the source's (`overwrite`).
+    pub conflicts: Vec<ImportConflict>,
+}
+
+/// A source row that disagrees with corrections made through the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImportConflict {
+    /// The row's line in the file.
+    #[schema(example = 7)]
+    pub line: u64,
+    /// The incident.
+    #[schema(example = 1042)]
+    pub id: i64,
+    /// The fields changed through the API whose source value differs, as JSON paths.
+    #[schema(example = json!(["casualties.killed"]))]
+    pub fields: Vec<String>,
+}
+
+impl ImportReport {
+    /// Counts a conflict, keeping it while fewer than `MAX_REPORTED_ERRORS` are kept.
+    fn push_conflict(&mut self, line: u64, id: i64, fields: Vec<String>) {
+        self.conflict_count += 1;
+        if self.conflicts.len() < MAX_REPORTED_ERRORS {
+            self.conflicts.push(ImportConflict { line, id, fields });
+        }
+    }
 }
 
 /// Invalid rows as an import reports them: the first `MAX_REPORTED_ERRORS`, and how many in all.
@@ -109,6 +157,11 @@ pub struct ImportOptions {
     /// Overrides the dataset of every row; else the row's own, else the format's default.
     pub dataset: Option<String>,
     pub on_error: OnError,
+    pub on_conflict: OnConflict,
+    /// Who imports: the API key's name, or `import:<dataset>` from the command line.
+    pub by: String,
+    /// Why, for the history.
+    pub reason: Option<String>,
 }
 
 /// Imports `input`; `progress` is told the number of rows read after every batch. `connect`
@@ -183,7 +236,7 @@ fn write_all(
             warnings.push(warning);
         }
         if errors.is_empty() || options.on_error == OnError::Skip {
-            write_batch(conn, parsed.valid, report)?;
+            write_batch(conn, parsed.valid, options, report)?;
         }
         progress(read);
         Ok(parsed.more)
@@ -301,19 +354,26 @@ fn caveat(line: u64, valid: &ValidIncident) -> Option<RowError> {
 }
 
 /// Upserts one batch: rows with an external_id already stored are compared and replaced
-/// only when they differ.
+/// only when they differ; an analyst's corrections since the last import stay unless the
+/// import says `overwrite`.
 fn write_batch(
     conn: &mut DbConnection,
     batch: Vec<(u64, ValidIncident)>,
+    options: &ImportOptions,
     report: &mut ImportReport,
 ) -> AppResult<()> {
+    let change = Change {
+        kind: ChangeKind::Import,
+        by: options.by.clone(),
+        reason: options.reason.clone(),
+    };
     let keys: Vec<(String, String)> = batch
         .iter()
         .filter_map(|(_, v)| Some((v.dataset().to_string(), v.body().external_id.clone()?)))
         .collect();
     let mut stored: Stored = store::find_by_keys(conn, &keys)?
         .into_iter()
-        .map(|incident| {
+        .map(|(incident, change)| {
             let key = (
                 incident.body.dataset.clone().unwrap_or_default(),
                 incident.body.external_id.clone().unwrap_or_default(),
@@ -321,14 +381,14 @@ fn write_batch(
             let row = StoredRow {
                 id: incident.id,
                 version: incident.version,
-                body: Some(incident.body),
+                current: Some((incident.body, change)),
             };
             (key, row)
         })
         .collect();
     let mut pending: Vec<ValidIncident> = Vec::with_capacity(batch.len());
     let mut pending_keys: HashSet<(String, String)> = HashSet::new();
-    for (_, valid) in batch {
+    for (line, valid) in batch {
         let key = valid
             .body()
             .external_id
@@ -337,24 +397,95 @@ fn write_batch(
         if let Some(key) = &key {
             if !pending_keys.insert(key.clone()) {
                 // The file repeats a key: write what came before, so this row replaces it.
-                insert_pending(conn, &mut pending, &mut stored, report)?;
+                insert_pending(conn, &mut pending, &mut stored, &change, report)?;
                 pending_keys.clear();
                 pending_keys.insert(key.clone());
             }
         }
-        match key.as_ref().and_then(|k| stored.get(k)) {
-            Some(row) if row.body.as_ref() == Some(valid.body()) => report.unchanged += 1,
-            Some(&StoredRow { id, version, .. }) => {
-                let version = store::replace(conn, id, version, &valid)?.ok_or_else(|| {
-                    AppError::Conflict(format!("incident {id} changed during the import"))
-                })?;
-                report.updated += 1;
-                remember(&mut stored, key, id, version);
+        let Some(row) = key.as_ref().and_then(|k| stored.get(k)) else {
+            pending.push(valid);
+            continue;
+        };
+        let (id, version) = (row.id, row.version);
+        let version = match &row.current {
+            Some((body, _)) if body == valid.body() => {
+                report.unchanged += 1;
+                continue;
             }
-            None => pending.push(valid),
-        }
+            Some((body, kind)) if *kind != ChangeKind::Import => {
+                let current = body.clone();
+                let reconciled = reconcile(conn, id, &current, &valid, options.on_conflict)?;
+                if !reconciled.fields.is_empty() {
+                    report.push_conflict(line, id, reconciled.fields.clone());
+                }
+                match reconciled.kept {
+                    Some(kept) if kept.body() == &current => {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    Some(kept) => {
+                        // The source's version first, then the corrections on top: the
+                        // history shows both, and the next import compares with the source.
+                        let version = replace(conn, id, version, &valid, &change)?;
+                        let keeping = Change {
+                            kind: ChangeKind::Update,
+                            by: change.by.clone(),
+                            reason: Some(format!(
+                                "kept the corrections made through the API to {} (on_conflict=keep)",
+                                reconciled.fields.join(", ")
+                            )),
+                        };
+                        replace(conn, id, version, &kept, &keeping)?
+                    }
+                    None => replace(conn, id, version, &valid, &change)?,
+                }
+            }
+            _ => replace(conn, id, version, &valid, &change)?,
+        };
+        report.updated += 1;
+        remember(&mut stored, key, id, version);
     }
-    insert_pending(conn, &mut pending, &mut stored, report)
+    insert_pending(conn, &mut pending, &mut stored, &change, report)
+}
+
+/// Replaces incident `id` at `version` with `valid`; returns the new version.
+fn replace(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i32,
+    valid: &ValidIncident,
+    change: &Change,
+) -> AppResult<i32> {
+    store::replace(conn, id, version, valid, change)?
+        .ok_or_else(|| AppError::Conflict(format!("incident {id} changed during the import")))
+}
+
+/// A source row set against the corrections made through the API since the last import.
+struct Reconciled {
+    /// The corrected fields whose source value differs.
+    fields: Vec<String>,
+    /// The source row with those fields as corrected (`on_conflict=keep`, some fields).
+    kept: Option<ValidIncident>,
+}
+
+fn reconcile(
+    conn: &mut DbConnection,
+    id: i64,
+    current: &IncidentBody,
+    source: &ValidIncident,
+    on_conflict: OnConflict,
+) -> AppResult<Reconciled> {
+    let imported = history::last_imported(conn, id)?;
+    let fields = corrections::changed_fields(imported.as_ref(), current, source.body());
+    if fields.is_empty() || on_conflict == OnConflict::Overwrite {
+        return Ok(Reconciled { fields, kept: None });
+    }
+    let merged = corrections::merge(current, source.body().clone(), &fields);
+    let kept = validate(merged, source.dataset()).map_err(AppError::InvalidBody)?;
+    Ok(Reconciled {
+        fields,
+        kept: Some(kept),
+    })
 }
 
 /// Inserts the new rows gathered so far in one go.
@@ -362,10 +493,11 @@ fn insert_pending(
     conn: &mut DbConnection,
     pending: &mut Vec<ValidIncident>,
     stored: &mut Stored,
+    change: &Change,
     report: &mut ImportReport,
 ) -> AppResult<()> {
     let rows: Vec<&ValidIncident> = pending.iter().collect();
-    let ids = store::insert_many(conn, &rows)?;
+    let ids = store::insert_many(conn, &rows, change)?;
     report.inserted += ids.len() as u64;
     for (valid, id) in pending.drain(..).zip(ids) {
         let body = valid.into_body();
@@ -382,8 +514,9 @@ type Stored = HashMap<(String, String), StoredRow>;
 struct StoredRow {
     id: i64,
     version: i32,
-    /// The stored content, to tell unchanged rows; `None` for rows written by this batch.
-    body: Option<IncidentBody>,
+    /// The stored content and how it was written, to tell unchanged rows and corrected ones;
+    /// `None` for rows written by this batch.
+    current: Option<(IncidentBody, ChangeKind)>,
 }
 
 /// Records a row written in this batch, so a later row with the same key replaces it.
@@ -394,7 +527,7 @@ fn remember(stored: &mut Stored, key: Option<(String, String)>, id: i64, version
             StoredRow {
                 id,
                 version,
-                body: None,
+                current: None,
             },
         );
     }

@@ -3,6 +3,7 @@
 pub mod actors;
 pub mod country;
 pub mod example;
+pub mod history;
 pub mod incident;
 pub mod json;
 pub mod validate;

@@ -109,6 +109,11 @@ pub fn validate(mut input: IncidentBody, dataset: &str) -> Result<ValidIncident,
     resolve_country(&mut input, &mut errors);
     if errors.is_empty() {
         input.dataset = Some(dataset);
+        // Every incident has a stable public key, dataset + external_id, so an export
+        // imported elsewhere, and imported again, matches the rows it wrote.
+        input
+            .external_id
+            .get_or_insert_with(|| uuid::Uuid::new_v4().to_string());
         Ok(ValidIncident(input))
     } else {
         Err(errors)

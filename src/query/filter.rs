@@ -12,9 +12,10 @@ use utoipa::IntoParams;
 
 use super::page::Figure;
 use super::params::{List, Timestamp};
+use crate::db::history::AsOf;
 use crate::db::schema::{incident_perpetrators, incidents};
 use crate::db::sql::{sql, text_in, Sql};
-use crate::db::{regions, Db, DbConnection};
+use crate::db::{regions, releases, Db, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::incident::Claim;
 use crate::model::validate::{did_you_mean, snap_coordinate, MAX_CASUALTIES};
@@ -117,6 +118,15 @@ pub struct FilterParams {
     /// Example: `2026-11-24T00:00:00Z`.
     #[param(value_type = Option<String>, format = DateTime)]
     pub updated_since: Option<Timestamp>,
+    /// Answer as the database stood at this RFC 3339 time (not in the future): the versions
+    /// then current, incidents deleted since included, every other parameter applying to them
+    /// as they were. The answer states the time (`as_of`, or `X-As-Of` on exports). Example:
+    /// `2026-11-01T00:00:00Z`.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<Timestamp>,
+    /// Answer as of a release (see `GET /v1/releases`): its frozen time. Not with `as_of`.
+    /// Example: `2026-12`.
+    pub release: Option<String>,
 }
 
 /// A validated filter.
@@ -129,7 +139,7 @@ pub struct Filter {
     /// Alpha-3 codes of every region in `region`.
     pub region_countries: Option<Vec<String>>,
     /// Names in `region` that are not UN M49 regions: named regions, looked up in the
-    /// database by `resolve_named_regions`.
+    /// database by `resolve`.
     pub named_regions: Vec<String>,
     pub source_regions: Vec<String>,
     pub admin1: Vec<String>,
@@ -149,6 +159,10 @@ pub struct Filter {
     pub external_ids: Vec<String>,
     pub words: Vec<String>,
     pub updated_since: Option<NaiveDateTime>,
+    /// The time the answer reflects (`as_of`, or the release's, once resolved); `None` for now.
+    pub as_of: Option<NaiveDateTime>,
+    /// A release named by `release`, looked up by `resolve`.
+    pub release: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, DeserializeFromStr)]
@@ -178,8 +192,8 @@ const EARTH_RADIUS_KM: f64 = 6371.0088;
 impl TryFrom<FilterParams> for Filter {
     type Error = AppError;
 
-    /// Validates the parameters; named regions stay to be looked up
-    /// (`resolve_named_regions`).
+    /// Validates the parameters; named regions and the release stay to be looked up
+    /// (`resolve`).
     fn try_from(params: FilterParams) -> AppResult<Filter> {
         let from = params.from.map(PartialDate::first_day);
         let to = params.to.map(PartialDate::last_day);
@@ -216,8 +230,36 @@ impl TryFrom<FilterParams> for Filter {
             external_ids: List::values(params.external_id),
             words: parse_words(params.q)?,
             updated_since: params.updated_since.map(|t| t.0),
+            as_of: as_of(params.as_of)?,
+            release: release(params.release, params.as_of.is_some())?,
         })
     }
+}
+
+/// `as_of` to the microsecond (what both backends store); a time to come is refused, as its
+/// answer could still change.
+fn as_of(time: Option<Timestamp>) -> AppResult<Option<NaiveDateTime>> {
+    use chrono::SubsecRound;
+    let Some(Timestamp(time)) = time else {
+        return Ok(None);
+    };
+    if time > chrono::Utc::now().naive_utc() {
+        return Err(AppError::parameter(
+            param_name!(FilterParams, as_of),
+            "is in the future: only the past can be answered as it stood",
+        ));
+    }
+    Ok(Some(time.trunc_subsecs(6)))
+}
+
+fn release(name: Option<String>, with_as_of: bool) -> AppResult<Option<String>> {
+    if name.is_some() && with_as_of {
+        return Err(AppError::parameter(
+            param_name!(FilterParams, release),
+            "give either release or as_of, not both",
+        ));
+    }
+    Ok(name)
 }
 
 impl Filter {
@@ -255,9 +297,27 @@ impl Filter {
         Ok(())
     }
 
+    /// Looks up what the parameters name in the database: the named regions and the release.
+    pub fn resolve(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+        self.resolve_named_regions(conn)?;
+        if let Some(name) = self.release.take() {
+            let Some(release) = releases::find(conn, &name)? else {
+                let names = releases::all(conn)?.into_iter().map(|r| r.name);
+                let suggestions = country::suggest(&name, names);
+                return Err(AppError::InvalidParameter {
+                    parameter: param_name!(FilterParams, release).into(),
+                    message: format!("no release {name:?}{}", did_you_mean(&suggestions)),
+                    suggestions,
+                });
+            };
+            self.as_of = Some(release.as_of);
+        }
+        Ok(())
+    }
+
     /// Looks up the named regions of `region` and adds their countries; a name that is neither
     /// a UN M49 region nor a named region is a 400 with the closest names.
-    pub fn resolve_named_regions(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+    fn resolve_named_regions(&mut self, conn: &mut DbConnection) -> AppResult<()> {
         if self.named_regions.is_empty() {
             return Ok(());
         }
@@ -315,6 +375,11 @@ impl Filter {
             to => to.map(month),
         };
         Some((from, to))
+    }
+
+    /// `query` (over `incidents`) run as of the filter's time, if it has one.
+    pub fn at_time<Q>(&self, query: Q) -> AsOf<Q> {
+        AsOf::new(query, self.as_of)
     }
 
     /// `query` narrowed to the incidents this filter matches.

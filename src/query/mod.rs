@@ -25,6 +25,8 @@ pub struct Listing {
     pub incidents: Vec<StoredIncident>,
     pub next_cursor: Option<page::Cursor>,
     pub total: Option<i64>,
+    /// The time the answer reflects, when not now.
+    pub as_of: Option<chrono::NaiveDateTime>,
 }
 
 /// The page of incidents that `filter` and `page` select.
@@ -32,8 +34,11 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
     let mut rows: Vec<StoredIncident> = if filter.spans_several_ranges() || page.sorts_by_figure() {
         page_by_ids(conn, filter, page)?
     } else {
-        page.apply(filter.apply(incidents::table.into_boxed()))
-            .select(StoredIncident::as_select())
+        filter
+            .at_time(
+                page.apply(filter.apply(incidents::table.into_boxed()))
+                    .select(StoredIncident::as_select()),
+            )
             .load(conn)?
     };
     let more = rows.len() as i64 > page.limit;
@@ -51,6 +56,7 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
         incidents: rows,
         next_cursor,
         total,
+        as_of: filter.as_of,
     })
 }
 
@@ -62,13 +68,17 @@ fn page_by_ids(
     filter: &Filter,
     page: &Page,
 ) -> QueryResult<Vec<StoredIncident>> {
-    let page_ids: Vec<i64> = page
-        .apply(filter.apply(incidents::table.into_boxed()))
-        .select(incidents::id)
+    let page_ids: Vec<i64> = filter
+        .at_time(
+            page.apply(filter.apply(incidents::table.into_boxed()))
+                .select(incidents::id),
+        )
         .load(conn)?;
-    let mut rows: HashMap<i64, StoredIncident> = incidents::table
+    let rows_by_id = incidents::table
         .filter(bigint_in(incidents::id, page_ids.clone()))
-        .select(StoredIncident::as_select())
+        .select(StoredIncident::as_select());
+    let mut rows: HashMap<i64, StoredIncident> = filter
+        .at_time(rows_by_id)
         .load_iter(conn)?
         .map(|row| row.map(|row| (row.id, row)))
         .collect::<QueryResult<_>>()?;
@@ -78,20 +88,16 @@ fn page_by_ids(
 /// How many incidents match `filter`.
 pub fn count(conn: &mut DbConnection, filter: &Filter) -> QueryResult<i64> {
     filter
-        .apply(incidents::table.into_boxed())
-        .count()
+        .at_time(filter.apply(incidents::table.into_boxed()).count())
         .get_result(conn)
 }
 
 /// How many incidents match `filter` but have no coordinates (what a GeoJSON export leaves out).
 pub fn count_without_coordinates(conn: &mut DbConnection, filter: &Filter) -> QueryResult<i64> {
-    filter
-        .apply(incidents::table.into_boxed())
-        .filter(
-            incidents::latitude
-                .is_null()
-                .or(incidents::longitude.is_null()),
-        )
-        .count()
-        .get_result(conn)
+    let query = filter.apply(incidents::table.into_boxed()).filter(
+        incidents::latitude
+            .is_null()
+            .or(incidents::longitude.is_null()),
+    );
+    filter.at_time(query.count()).get_result(conn)
 }

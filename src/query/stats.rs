@@ -389,7 +389,8 @@ pub fn stats(
         grouping: grouping.clone(),
         source,
     };
-    let mut rows: Vec<StatsRow> = query
+    let mut rows: Vec<StatsRow> = filter
+        .at_time(query)
         .load::<StatsTuple>(conn)?
         .into_iter()
         .map(|row| to_stats_row(grouping, row))

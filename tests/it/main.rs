@@ -8,6 +8,7 @@ mod exports;
 mod faults;
 mod figures;
 mod filters;
+mod history;
 mod http;
 mod imports;
 mod incidents;

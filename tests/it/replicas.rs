@@ -6,6 +6,7 @@
 use crate::common::{incident, kabul, TestApp};
 use incidentdb::config::Config;
 use incidentdb::db::{self, Backend};
+use incidentdb::model::history::{Change, ChangeKind};
 use incidentdb::model::validate::{validate, DEFAULT_DATASET};
 use reqwest::blocking::Response;
 use serde_json::{json, Value};
@@ -117,7 +118,13 @@ fn read_only_mode_refuses_every_write_and_serves_reads() {
     // Stored the way an operator would before the maintenance: not through this instance.
     let mut conn = db::connect(&app.database_url).unwrap();
     let input = serde_json::from_value(kabul()).unwrap();
-    let id = db::incidents::insert(&mut conn, &validate(input, DEFAULT_DATASET).unwrap()).unwrap();
+    let change = Change {
+        kind: ChangeKind::Create,
+        by: "operator".into(),
+        reason: None,
+    };
+    let valid = validate(input, DEFAULT_DATASET).unwrap();
+    let id = db::incidents::insert(&mut conn, &valid, &change).unwrap();
 
     let client = &app.client;
     let url = |path: &str| app.url(path);

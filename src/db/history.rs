@@ -1,0 +1,208 @@
+//! Incidents through time. The current versions live in `incidents`; the versions they
+//! replaced, and deletions, in `incident_versions` (written by triggers, see the history
+//! migration). An "as of" query is any query over `incidents`, run with `incidents` and
+//! `incident_perpetrators` standing for the rows that were current at that time: every filter,
+//! sort, cursor and aggregate then answers as it did then, written once for both.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::Timestamp;
+
+use super::incidents::{incident_json, StoredIncident};
+use super::schema::{incident_versions, incidents};
+use super::time::StoredTime;
+use super::{Db, DbConnection};
+use crate::model::history::{ChangeKind, Version};
+use crate::model::incident::{Incident, IncidentBody};
+
+/// `query`, answered as of `time` when there is one: a common table expression named
+/// `incidents` (and one named `incident_perpetrators`) shadows the table within the statement,
+/// selecting from the timeline views the versions current at `time`.
+#[derive(Debug, Clone)]
+pub struct AsOf<Q> {
+    query: Q,
+    time: Option<NaiveDateTime>,
+}
+
+impl<Q> AsOf<Q> {
+    pub fn new(query: Q, time: Option<NaiveDateTime>) -> Self {
+        AsOf { query, time }
+    }
+}
+
+impl<Q: Query> Query for AsOf<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> QueryId for AsOf<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for AsOf<Q> {}
+
+impl<Q: QueryFragment<Db>> QueryFragment<Db> for AsOf<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> QueryResult<()> {
+        if let Some(time) = &self.time {
+            out.push_sql("WITH incidents AS (SELECT * FROM incident_timeline WHERE valid_from <= ");
+            out.push_bind_param::<Timestamp, _>(time)?;
+            out.push_sql(" AND (valid_to IS NULL OR valid_to > ");
+            out.push_bind_param::<Timestamp, _>(time)?;
+            out.push_sql(
+                ")), incident_perpetrators AS (SELECT id, incident_id, position, name, claim \
+                 FROM perpetrator_timeline WHERE valid_from <= ",
+            );
+            out.push_bind_param::<Timestamp, _>(time)?;
+            out.push_sql(" AND (valid_to IS NULL OR valid_to > ");
+            out.push_bind_param::<Timestamp, _>(time)?;
+            out.push_sql(")) ");
+        }
+        self.query.walk_ast(out.reborrow())
+    }
+}
+
+/// An archived version as read.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = incident_versions)]
+struct ArchivedVersion {
+    id: i64,
+    version: i32,
+    #[diesel(deserialize_as = StoredTime)]
+    created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
+    updated_at: NaiveDateTime,
+    document: String,
+    change: ChangeKind,
+    changed_by: Option<String>,
+    change_reason: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
+    valid_from: NaiveDateTime,
+    valid_to: Option<NaiveDateTime>,
+}
+
+/// The current version's provenance, read beside the incident.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+struct CurrentVersion {
+    #[diesel(embed)]
+    stored: StoredIncident,
+    change: ChangeKind,
+    changed_by: Option<String>,
+    change_reason: Option<String>,
+}
+
+impl ArchivedVersion {
+    fn into_version(self) -> QueryResult<Version> {
+        let json = incident_json(
+            self.id,
+            &self.document,
+            self.version,
+            self.created_at,
+            self.updated_at,
+        );
+        Ok(Version {
+            version: self.version,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            changed_by: self.changed_by,
+            reason: self.change_reason,
+            change: self.change,
+            incident: raw(json)?,
+        })
+    }
+}
+
+impl CurrentVersion {
+    fn into_version(self) -> QueryResult<Version> {
+        Ok(Version {
+            version: self.stored.version,
+            valid_from: self.stored.updated_at,
+            valid_to: None,
+            changed_by: self.changed_by,
+            reason: self.change_reason,
+            change: self.change,
+            incident: raw(self.stored.json())?,
+        })
+    }
+}
+
+fn raw(json: String) -> QueryResult<Box<serde_json::value::RawValue>> {
+    serde_json::value::RawValue::from_string(json)
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// Incident `id` as it was at `time` (now when `None`), if it existed then.
+pub fn find_at(
+    conn: &mut DbConnection,
+    id: i64,
+    time: Option<NaiveDateTime>,
+) -> QueryResult<Option<Incident>> {
+    let query = incidents::table
+        .find(id)
+        .select(StoredIncident::as_select())
+        .limit(1);
+    AsOf::new(query, time)
+        .get_result::<StoredIncident>(conn)
+        .optional()?
+        .map(|stored| stored.incident())
+        .transpose()
+}
+
+/// Every version of incident `id`, oldest first, a deletion last; empty when no incident ever
+/// had this id.
+pub fn versions(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<Version>> {
+    let archived: Vec<ArchivedVersion> = incident_versions::table
+        .filter(incident_versions::id.eq(id))
+        .order(incident_versions::version)
+        .select(ArchivedVersion::as_select())
+        .load(conn)?;
+    let current: Option<CurrentVersion> = incidents::table
+        .find(id)
+        .select(CurrentVersion::as_select())
+        .first(conn)
+        .optional()?;
+    archived
+        .into_iter()
+        .map(ArchivedVersion::into_version)
+        .chain(current.map(CurrentVersion::into_version))
+        .collect()
+}
+
+/// Version `version` of incident `id`, if it had one.
+pub fn version(conn: &mut DbConnection, id: i64, version: i32) -> QueryResult<Option<Version>> {
+    let archived = incident_versions::table
+        .filter(incident_versions::id.eq(id))
+        .filter(incident_versions::version.eq(version))
+        .select(ArchivedVersion::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(archived) = archived {
+        return archived.into_version().map(Some);
+    }
+    incidents::table
+        .find(id)
+        .filter(incidents::version.eq(version))
+        .select(CurrentVersion::as_select())
+        .first(conn)
+        .optional()?
+        .map(CurrentVersion::into_version)
+        .transpose()
+}
+
+/// The content incident `id` had as last written by an import, before the API changed it:
+/// what tells an analyst's corrections from the source's values. `None` when no import ever
+/// wrote it.
+pub fn last_imported(conn: &mut DbConnection, id: i64) -> QueryResult<Option<IncidentBody>> {
+    let document: Option<String> = incident_versions::table
+        .filter(incident_versions::id.eq(id))
+        .filter(incident_versions::change.eq(ChangeKind::Import))
+        .order(incident_versions::version.desc())
+        .select(incident_versions::document)
+        .first(conn)
+        .optional()?;
+    document
+        .map(|d| serde_json::from_str(&d))
+        .transpose()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
