@@ -89,9 +89,7 @@ fn list_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), Stri
         .map_err(|e| e.to_string())?;
     params.finish().map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    filter
-        .resolve_named_regions(&mut conn)
-        .map_err(|e| e.to_string())?;
+    filter.resolve(&mut conn).map_err(|e| e.to_string())?;
     let listing = query::list(&mut conn, &filter, &page).map_err(|e| e.to_string())?;
     drop(conn);
     let rows = listing.incidents.len();
@@ -113,9 +111,7 @@ fn stats_page(pool: &DbPool, query_string: &str) -> Result<(Vec<u8>, usize), Str
         .map_err(|e| e.to_string())?;
     params.finish().map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    filter
-        .resolve_named_regions(&mut conn)
-        .map_err(|e| e.to_string())?;
+    filter.resolve(&mut conn).map_err(|e| e.to_string())?;
     let data = stats::stats(&mut conn, &filter, &grouping).map_err(|e| e.to_string())?;
     drop(conn);
     let rows = data.len();

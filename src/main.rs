@@ -306,7 +306,7 @@ fn export(config: &Config, parameters: &[String]) -> anyhow::Result<()> {
     let mut filter = request.filter;
     let omitted = {
         let mut conn = pool.get().context("no database connection")?;
-        filter.resolve_named_regions(&mut conn)?;
+        filter.resolve(&mut conn)?;
         match format {
             ExportFormat::Geojson => query::count_without_coordinates(&mut conn, &filter)?,
             _ => 0,

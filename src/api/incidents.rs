@@ -91,10 +91,10 @@ async fn list_incidents(
     }
     let (body, next_cursor) = state
         .read(move |conn| {
-            filter.resolve_named_regions(conn)?;
+            filter.resolve(conn)?;
             let listing = query::list(conn, &filter, &page)?;
             if listing.incidents.is_empty() && page.cursor.is_none() {
-                filter.check_vocabularies(conn)?;
+                filter.check_vocabularies()?;
             }
             let next_cursor = listing.next_cursor.as_ref().map(|c| page.encode(c));
             Ok((page_body(&listing, next_cursor.as_deref()), next_cursor))
@@ -162,7 +162,7 @@ async fn export(
     let format = writer.format;
     let (filter, omitted) = state
         .read(move |conn| {
-            filter.resolve_named_regions(conn)?;
+            filter.resolve(conn)?;
             let omitted = match format {
                 Format::Geojson => query::count_without_coordinates(conn, &filter)?,
                 _ => 0,

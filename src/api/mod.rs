@@ -8,6 +8,7 @@ pub mod imports;
 pub mod incidents;
 pub mod regions;
 pub mod stats;
+pub mod vocabularies;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
@@ -127,6 +128,7 @@ pub fn configure(config: &mut ServiceConfig) {
     imports::configure(config);
     regions::configure(config);
     stats::configure(config);
+    vocabularies::configure(config);
     crate::web::configure(config);
 }
 

@@ -64,10 +64,10 @@ async fn get_stats(
     let group_by = grouping.keys.clone();
     let data = state
         .read(move |conn| {
-            filter.resolve_named_regions(conn)?;
+            filter.resolve(conn)?;
             let rows = stats::stats(conn, &filter, &grouping)?;
             if rows.iter().all(|row| row.incidents == 0) {
-                filter.check_vocabularies(conn)?;
+                filter.check_vocabularies()?;
             }
             Ok(rows)
         })

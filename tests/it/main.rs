@@ -19,4 +19,5 @@ mod reliability;
 mod replicas;
 mod security;
 mod stats;
+mod vocabularies;
 mod web;
