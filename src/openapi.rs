@@ -33,6 +33,7 @@ use utoipa_actix_web::AppExt;
         (name = "drafts", description = "Drafting an incident from a news report, with the evidence for each field"),
         (name = "imports", description = "Importing ACLED, UCDP GED, GTD and NDJSON files"),
         (name = "regions", description = "UN M49 regions and sub-regions, and named regions"),
+        (name = "vocabularies", description = "The values a field takes among the filtered incidents, with their counts"),
         (name = "health", description = "Liveness and readiness"),
         (name = "web", description = "The browse page"),
     ),

@@ -108,7 +108,7 @@ async fn list_incidents(
             filter.resolve(conn)?;
             let listing = query::list(conn, &filter, &page)?;
             if listing.incidents.is_empty() && page.cursor.is_none() {
-                filter.check_vocabularies(conn)?;
+                filter.check_vocabularies()?;
             }
             let next_cursor = listing.next_cursor.as_ref().map(|c| page.encode(c));
             Ok((page_body(&listing, next_cursor.as_deref()), next_cursor))

@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod regions;
 pub mod releases;
 pub mod stats;
+pub mod vocabularies;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
@@ -131,6 +132,7 @@ pub fn configure(config: &mut ServiceConfig) {
     imports::configure(config);
     regions::configure(config);
     stats::configure(config);
+    vocabularies::configure(config);
     crate::web::configure(config);
 }
 

@@ -74,7 +74,7 @@ async fn get_stats(
             filter.resolve(conn)?;
             let rows = stats::stats(conn, &filter, &grouping)?;
             if rows.iter().all(|row| row.incidents == 0) {
-                filter.check_vocabularies(conn)?;
+                filter.check_vocabularies()?;
             }
             Ok((rows, filter.as_of.map(micros::text)))
         })

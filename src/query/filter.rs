@@ -3,21 +3,23 @@
 
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::Column;
 use serde::Deserialize;
 use serde_with::DeserializeFromStr;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::page::Figure;
 use super::params::{List, Timestamp};
+use super::vocabulary::fold;
 use crate::db::history::AsOf;
 use crate::db::schema::{incident_perpetrators, incidents};
 use crate::db::sql::{sql, text_in, Sql};
 use crate::db::{regions, releases, Db, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::model::incident::Claim;
+use crate::model::incident::{Claim, DatePrecision};
 use crate::model::validate::{did_you_mean, snap_coordinate, MAX_CASUALTIES};
 use crate::model::wire::WireName;
 use crate::model::{actors, country};
@@ -39,13 +41,20 @@ pub type IncidentQuery = incidents::BoxedQuery<'static, Db>;
 #[into_params(parameter_in = Query)]
 pub struct FilterParams {
     /// First day, inclusive: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a year or month means its
-    /// first day). Matches `occurred_on`. Example: `2020-11`.
+    /// first day). Matches `occurred_on`, or the span with `date_match=overlap`.
+    /// Example: `2020-11`.
     #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")]
     pub from: Option<PartialDate>,
     /// Last day, inclusive: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a year or month means its last
     /// day). Example: `2020-11`.
     #[param(value_type = Option<String>, pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")]
     pub to: Option<PartialDate>,
+    /// How `from` and `to` match an incident's date: `start` (default), its `occurred_on`
+    /// is within them; `overlap`, its possible span (`occurred_on` to `occurred_until`, and
+    /// the whole month or year of `occurred_on` when `date_precision` is `month` or `year`)
+    /// overlaps them. Example: `overlap`.
+    #[param(inline)]
+    pub date_match: Option<DateMatch>,
     /// Countries as ISO alpha-2, alpha-3 or names, case-insensitive. Unknown names are a 400
     /// with the closest known names. Example: `AF`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
@@ -54,17 +63,21 @@ pub struct FilterParams {
     /// case-insensitive. Example: `Southern Asia`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub region: Option<List>,
-    /// The source dataset's own region labels, case-insensitive.
+    /// The source dataset's own region labels, case- and diacritic-insensitive; a value no
+    /// incident has is a 400 (when nothing matches) with the closest stored values.
     /// Example: `Caucasus and Central Asia`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub source_region: Option<List>,
-    /// First-level administrative areas, case-insensitive exact names. Example: `Kabul`.
+    /// First-level administrative areas, case- and diacritic-insensitive exact names
+    /// (`Bogota` finds `Bogotá`); a name no incident has is a 400 (when nothing matches) with
+    /// the closest stored names. Example: `Kabul`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub admin1: Option<List>,
-    /// Second-level administrative areas, case-insensitive exact names.
+    /// Second-level administrative areas, case- and diacritic-insensitive exact names (as
+    /// `admin1`).
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub admin2: Option<List>,
-    /// Places, case-insensitive exact names. Example: `Kabul`.
+    /// Places, case- and diacritic-insensitive exact names (as `admin1`). Example: `Kabul`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub place: Option<List>,
     /// `minLon,minLat,maxLon,maxLat`; `minLon > maxLon` crosses the antimeridian. Rows without
@@ -78,10 +91,11 @@ pub struct FilterParams {
     /// Radius for `near`, in kilometres (default 10, at most 20000). Example: `25`.
     #[param(minimum = 0, maximum = 20000)]
     pub radius_km: Option<f64>,
-    /// Event types, case-insensitive. Example: `Explosions/Remote violence`.
+    /// Event types, case- and diacritic-insensitive (as `source_region`).
+    /// Example: `Explosions/Remote violence`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub event_type: Option<List>,
-    /// Sub-event types, case-insensitive.
+    /// Sub-event types, case- and diacritic-insensitive (as `source_region`).
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub sub_event_type: Option<List>,
     /// Perpetrator names, case-insensitive; a known group's other names match too (`Taliban`
@@ -105,7 +119,7 @@ pub struct FilterParams {
     /// Most injured, by the effective figure. Example: `100`.
     #[param(minimum = 0, maximum = 10000000)]
     pub injured_max: Option<u32>,
-    /// Datasets, case-insensitive. Example: `acled`.
+    /// Datasets, case- and diacritic-insensitive (as `source_region`). Example: `acled`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub dataset: Option<List>,
     /// Identifiers within the dataset. Example: `AFG45510`.
@@ -129,11 +143,23 @@ pub struct FilterParams {
     pub release: Option<String>,
 }
 
+/// How `from` and `to` match an incident's date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DateMatch {
+    /// `occurred_on` is within `from`..`to`.
+    #[default]
+    Start,
+    /// The incident's possible span overlaps `from`..`to`.
+    Overlap,
+}
+
 /// A validated filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub date_match: DateMatch,
     /// Alpha-3 codes from `country`.
     pub countries: Vec<String>,
     /// Alpha-3 codes of every region in `region`.
@@ -163,6 +189,17 @@ pub struct Filter {
     pub as_of: Option<NaiveDateTime>,
     /// A release named by `release`, looked up by `resolve`.
     pub release: Option<String>,
+    /// The first value of a closed vocabulary or place that no incident has in any spelling
+    /// (see `resolve_spellings`).
+    unknown: Option<UnknownValue>,
+}
+
+/// A value no incident has, the parameter that gave it and the closest stored values.
+#[derive(Debug, Clone, PartialEq)]
+struct UnknownValue {
+    parameter: &'static str,
+    value: String,
+    suggestions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, DeserializeFromStr)]
@@ -209,6 +246,7 @@ impl TryFrom<FilterParams> for Filter {
         Ok(Filter {
             from,
             to,
+            date_match: params.date_match.unwrap_or_default(),
             countries: resolve_countries(List::values(params.country))?,
             region_countries,
             named_regions,
@@ -232,6 +270,7 @@ impl TryFrom<FilterParams> for Filter {
             updated_since: params.updated_since.map(|t| t.0),
             as_of: as_of(params.as_of)?,
             release: release(params.release, params.as_of.is_some())?,
+            unknown: None,
         })
     }
 }
@@ -264,42 +303,74 @@ fn release(name: Option<String>, with_as_of: bool) -> AppResult<Option<String>> 
 
 impl Filter {
     /// When nothing matched: a 400 for the first value of a closed vocabulary (`source_region`,
-    /// `event_type`, `sub_event_type`, `dataset`) that no incident has, with the closest values
-    /// that exist, so a typo is not a silent empty answer. Asked only of empty answers, so a
-    /// filter that matches costs nothing more.
-    pub fn check_vocabularies(&self, conn: &mut DbConnection) -> AppResult<()> {
-        macro_rules! check {
-            ($($values:expr => $column:expr, $parameter:ident);*) => {$(
-                for value in &$values {
-                    let known = incidents::table
-                        .filter(lower_nullable($column.nullable()).eq(value))
-                        .select(incidents::id)
-                        .first::<i64>(conn)
-                        .optional()?;
-                    if known.is_none() {
-                        let present: Vec<Option<String>> = incidents::table
-                            .select($column.nullable())
-                            .distinct()
-                            .limit(MAX_VOCABULARY)
-                            .load(conn)?;
-                        let parameter = param_name!(FilterParams, $parameter);
-                        return Err(unknown_value(value, present, parameter));
-                    }
-                }
-            )*};
+    /// `event_type`, `sub_event_type`, `dataset`) or of a place (`admin1`, `admin2`, `place`)
+    /// that no incident has, with the closest stored values, so a typo is not a silent empty
+    /// answer. Only for empty answers: a list whose other values match answers them.
+    pub fn check_vocabularies(&self) -> AppResult<()> {
+        match &self.unknown {
+            None => Ok(()),
+            Some(unknown) => Err(AppError::InvalidParameter {
+                parameter: unknown.parameter.into(),
+                message: format!(
+                    "no incident has {:?}{}",
+                    unknown.value,
+                    did_you_mean(&unknown.suggestions)
+                ),
+                suggestions: unknown.suggestions.clone(),
+            }),
         }
-        check!(
-            self.source_regions => incidents::source_region, source_region;
-            self.event_types => incidents::event_type, event_type;
-            self.sub_event_types => incidents::sub_event_type, sub_event_type;
-            self.datasets => incidents::dataset, dataset
-        );
+    }
+
+    /// Looks up what the filter names in the database: named regions, the release's time, and
+    /// the stored spellings of vocabulary values and places.
+    pub fn resolve(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+        self.resolve_named_regions(conn)?;
+        self.resolve_release(conn)?;
+        self.resolve_spellings(conn)
+    }
+
+    /// Adds to each list of a closed vocabulary or a place, for each value no incident has as
+    /// written (in any case), the stored values that differ from it only in case and
+    /// diacritics (`Bogota` finds `Bogotá`). Looked up only for such values, so the filters'
+    /// SQL and the write path stay as they were (no folded column to keep) and a value that
+    /// is stored costs one probe that stops at its first row; the price is that a value stored
+    /// in both spellings finds the rows of the one given only. The first value with no stored
+    /// spelling is kept, with the closest stored values, for `check_vocabularies`.
+    fn resolve_spellings(&mut self, conn: &mut DbConnection) -> AppResult<()> {
+        let mut unknown = None;
+        for (values, column, parameter) in self.spelled_lists() {
+            let mut missing = Vec::new();
+            for value in values.iter() {
+                if !is_stored(conn, column, value)? {
+                    missing.push(value.clone());
+                }
+            }
+            if missing.is_empty() {
+                continue;
+            }
+            let stored = stored_spellings(conn, column)?;
+            for value in missing {
+                let folded = fold(&value);
+                let spellings = stored.iter().filter(|(_, _, f)| *f == folded);
+                let before = values.len();
+                values.extend(spellings.map(|(_, lower, _)| lower.clone()));
+                if values.len() == before && unknown.is_none() {
+                    let names = stored.iter().map(|(name, _, _)| name.clone());
+                    let suggestions = country::suggest(&value, names);
+                    unknown = Some(UnknownValue {
+                        parameter,
+                        value,
+                        suggestions,
+                    });
+                }
+            }
+        }
+        self.unknown = unknown;
         Ok(())
     }
 
-    /// Looks up what the parameters name in the database: the named regions and the release.
-    pub fn resolve(&mut self, conn: &mut DbConnection) -> AppResult<()> {
-        self.resolve_named_regions(conn)?;
+    /// `release`'s time as `as_of`; an unknown release is a 400 with the closest names.
+    fn resolve_release(&mut self, conn: &mut DbConnection) -> AppResult<()> {
         if let Some(name) = self.release.take() {
             let Some(release) = releases::find(conn, &name)? else {
                 let names = releases::all(conn)?.into_iter().map(|r| r.name);
@@ -313,6 +384,49 @@ impl Filter {
             self.as_of = Some(release.as_of);
         }
         Ok(())
+    }
+
+    /// The lists matched in any spelling, each with its column and parameter, in the order
+    /// their errors are reported.
+    fn spelled_lists(&mut self) -> [(&mut Vec<String>, &'static str, &'static str); 7] {
+        use incidents as i;
+        [
+            (
+                &mut self.source_regions,
+                i::source_region::NAME,
+                param_name!(FilterParams, source_region),
+            ),
+            (
+                &mut self.event_types,
+                i::event_type::NAME,
+                param_name!(FilterParams, event_type),
+            ),
+            (
+                &mut self.sub_event_types,
+                i::sub_event_type::NAME,
+                param_name!(FilterParams, sub_event_type),
+            ),
+            (
+                &mut self.datasets,
+                i::dataset::NAME,
+                param_name!(FilterParams, dataset),
+            ),
+            (
+                &mut self.admin1,
+                i::admin1::NAME,
+                param_name!(FilterParams, admin1),
+            ),
+            (
+                &mut self.admin2,
+                i::admin2::NAME,
+                param_name!(FilterParams, admin2),
+            ),
+            (
+                &mut self.places,
+                i::place::NAME,
+                param_name!(FilterParams, place),
+            ),
+        ]
     }
 
     /// Looks up the named regions of `region` and adds their countries; a name that is neither
@@ -384,12 +498,10 @@ impl Filter {
 
     /// `query` narrowed to the incidents this filter matches.
     pub fn apply(&self, mut query: IncidentQuery) -> IncidentQuery {
-        if let Some(from) = self.from {
-            query = query.filter(incidents::occurred_on.ge(from));
-        }
-        if let Some(to) = self.to {
-            query = query.filter(incidents::occurred_on.le(to));
-        }
+        query = match self.date_match {
+            DateMatch::Start => self.apply_start(query),
+            DateMatch::Overlap => self.apply_overlap(query),
+        };
         if !self.countries.is_empty() {
             query = query.filter(text_in(incidents::country_code, self.countries.clone()));
         }
@@ -443,6 +555,47 @@ impl Filter {
         query
     }
 
+    /// Incidents whose `occurred_on` is within `from`..`to`: one range of the date indexes.
+    fn apply_start(&self, mut query: IncidentQuery) -> IncidentQuery {
+        if let Some(from) = self.from {
+            query = query.filter(incidents::occurred_on.ge(from));
+        }
+        if let Some(to) = self.to {
+            query = query.filter(incidents::occurred_on.le(to));
+        }
+        query
+    }
+
+    /// Incidents whose possible span overlaps `from`..`to`: it runs from `occurred_on` to
+    /// `occurred_until` (when known), and covers at least the month or year of `occurred_on`
+    /// at those precisions. The month and year bounds are computed here, so each condition
+    /// compares `occurred_on` with a date; the year bound before `to` is one index range.
+    fn apply_overlap(&self, mut query: IncidentQuery) -> IncidentQuery {
+        use incidents::{date_precision, occurred_on, occurred_until};
+        let month = DatePrecision::Month.wire_name();
+        let year = DatePrecision::Year.wire_name();
+        if let Some(from) = self.from {
+            query = query.filter(
+                occurred_on
+                    .ge(from)
+                    .or(occurred_until.ge(from).assume_not_null())
+                    .or(date_precision
+                        .eq(month)
+                        .and(occurred_on.ge(month_of(from).0)))
+                    .or(date_precision.eq(year).and(occurred_on.ge(year_of(from).0))),
+            );
+        }
+        if let Some(to) = self.to {
+            query = query.filter(occurred_on.le(year_of(to).1)).filter(
+                occurred_on
+                    .le(to)
+                    .or(date_precision.eq(month).and(occurred_on.le(month_of(to).1)))
+                    .or(date_precision.eq(year)),
+            );
+        }
+        query
+    }
+
     /// Incidents with a perpetrator matching the names and the claims (the same one both).
     fn apply_perpetrators(&self, query: IncidentQuery) -> IncidentQuery {
         use incident_perpetrators::dsl as p;
@@ -480,19 +633,57 @@ impl Filter {
     }
 }
 
-/// The 400 for `value` of `parameter`, which no incident has, with the closest of the values
-/// `present`.
-fn unknown_value(value: &str, present: Vec<Option<String>>, parameter: &str) -> AppError {
-    let suggestions = country::suggest(value, present.into_iter().flatten());
-    AppError::InvalidParameter {
-        parameter: parameter.into(),
-        message: format!("no incident has {value:?}{}", did_you_mean(&suggestions)),
-        suggestions,
-    }
+/// Whether an incident has `value` in `column`, in any case.
+fn is_stored(conn: &mut DbConnection, column: &'static str, value: &str) -> QueryResult<bool> {
+    let found = incidents::table
+        .select(incidents::id)
+        .filter(
+            sql::<Bool>("lower(")
+                .sql(column)
+                .sql(") = ")
+                .bind(value.to_string()),
+        )
+        .first::<i64>(conn)
+        .optional()?;
+    Ok(found.is_some())
 }
 
-/// Most distinct values read to suggest from.
-const MAX_VOCABULARY: i64 = 1000;
+/// Every distinct value of `column`, each with its SQL `lower()` (which the filters compare,
+/// and which on SQLite lowers ASCII letters only) and its folded form.
+fn stored_spellings(
+    conn: &mut DbConnection,
+    column: &'static str,
+) -> QueryResult<Vec<(String, String, String)>> {
+    let rows: Vec<(String, String)> = incidents::table
+        .select((
+            sql::<Text>(column),
+            sql::<Text>("lower(").sql(column).sql(")"),
+        ))
+        .filter(sql::<Bool>(column).sql(" IS NOT NULL"))
+        .distinct()
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(value, lower)| {
+            let folded = fold(&value);
+            (value, lower, folded)
+        })
+        .collect())
+}
+
+/// The first and last day of the month of `day`.
+fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = day.with_day(1).unwrap_or(day);
+    let next = first.checked_add_months(Months::new(1));
+    (first, next.and_then(|next| next.pred_opt()).unwrap_or(day))
+}
+
+/// The first and last day of the year of `day`.
+fn year_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day);
+    let last = NaiveDate::from_ymd_opt(day.year(), 12, 31).unwrap_or(day);
+    (first, last)
+}
 
 fn apply_bbox(query: IncidentQuery, bbox: BoundingBox) -> IncidentQuery {
     let query = query.filter(incidents::latitude.between(bbox.min_lat, bbox.max_lat));
@@ -796,7 +987,7 @@ fn contains_all(words: &[String]) -> Sql<Bool> {
         .sql(")")
 }
 
-fn escape_like(word: &str) -> String {
+pub(super) fn escape_like(word: &str) -> String {
     word.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

@@ -6,6 +6,7 @@ pub mod filter;
 pub mod page;
 pub mod params;
 pub mod stats;
+pub mod vocabulary;
 
 use std::collections::HashMap;
 

@@ -306,3 +306,61 @@ fn pages_over_several_countries_follow_the_export_order_short_or_long() {
         assert_eq!(paged, exported, "{sort}, pages of 40");
     }
 }
+
+#[test]
+fn date_match_overlap_finds_incidents_whose_span_overlaps_the_dates() {
+    let app = TestApp::start();
+    let incident = |on: &str, precision: &str, until: Option<&str>| {
+        let body = json!({"occurred_on": on, "date_precision": precision,
+            "occurred_until": until, "location": {"country_code": "AF"}});
+        app.create(&body)["id"].as_i64().unwrap()
+    };
+    let october = incident("2020-10-01", "month", None);
+    let late_october = incident("2020-10-25", "month", None);
+    let into_october = incident("2020-09-25", "day", Some("2020-10-12"));
+    let in_range = incident("2020-10-15", "day", None);
+    let year = incident("2020-01-01", "year", None);
+    let september = incident("2020-09-01", "day", None);
+    let ended_before = incident("2020-09-20", "day", Some("2020-10-09"));
+    let november = incident("2020-11-01", "month", None);
+    let last_year = incident("2019-06-01", "year", None);
+    let range = "from=2020-10-10&to=2020-10-20";
+    assert!(!app
+        .ids(&format!("/v1/incidents?{range}&date_match=overlap"))
+        .contains(&november));
+    assert_eq!(
+        set(&app.ids(&format!("/v1/incidents?{range}"))),
+        set(&[in_range])
+    );
+    assert_eq!(
+        set(&app.ids(&format!("/v1/incidents?{range}&date_match=start"))),
+        set(&[in_range])
+    );
+    let overlapping = [october, late_october, into_october, in_range, year];
+    assert_eq!(
+        set(&app.ids(&format!("/v1/incidents?{range}&date_match=overlap"))),
+        set(&overlapping)
+    );
+    assert_eq!(
+        set(&app.ids("/v1/incidents?to=2020-10-05&date_match=overlap&limit=1000")),
+        set(&[
+            october,
+            late_october,
+            into_october,
+            year,
+            september,
+            ended_before,
+            last_year
+        ])
+    );
+    // Whole months would be answered from the month sums by start date: not with overlap.
+    let stats = app.get_json("/v1/stats?from=2020-10&to=2020-10&date_match=overlap");
+    assert_eq!(stats["data"][0]["incidents"], 6, "{stats}");
+    let stats = app.get_json("/v1/stats?from=2020-10&to=2020-10");
+    assert_eq!(stats["data"][0]["incidents"], 3, "{stats}");
+    assert_problem(
+        app.get("/v1/incidents?date_match=sideways"),
+        400,
+        "date_match",
+    );
+}

@@ -20,4 +20,5 @@ mod reliability;
 mod replicas;
 mod security;
 mod stats;
+mod vocabularies;
 mod web;

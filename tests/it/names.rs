@@ -174,3 +174,59 @@ fn a_typo_in_a_closed_vocabulary_is_a_400_not_an_empty_answer() {
     let none = app.get_json("/v1/incidents?source_region=Asia&from=1900&to=1900");
     assert!(none["data"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn places_and_vocabularies_match_whatever_their_diacritics() {
+    let app = TestApp::start();
+    let at = |admin1: &str, place: &str| {
+        json!({"occurred_on": "2021-05-01", "event_type": "Protests",
+            "location": {"country_code": "CO", "admin1": admin1, "admin2": "Chapinero",
+                "place": place, "source_region": "South America"}})
+    };
+    for body in [
+        at("Bogotá", "Bogotá"),
+        at("Bogotá", "Zipaquirá"),
+        at("Boyacá", "Tunja"),
+    ] {
+        app.create(&body);
+    }
+    let count =
+        |query: &str| app.get_json(&format!("/v1/incidents?{query}&count=true"))["total"].clone();
+    for (query, expected) in [
+        ("admin1=Bogota", 2),
+        ("admin1=BOGOTA", 2),
+        ("admin1=bogotá", 2),
+        ("admin1=BOGOTÁ", 2),
+        ("admin1=Bogota,Boyaca", 3),
+        ("place=zipaquira", 1),
+        ("admin2=chapinero", 3),
+        ("source_region=south%20america", 3),
+        ("event_type=Protésts", 3),
+        // A stored value with the other filters matching nothing is an empty answer.
+        ("admin1=Bogota&from=1990&to=1990", 0),
+        // A list with a value no incident has answers the others.
+        ("place=Tunja,Bogta", 1),
+    ] {
+        assert_eq!(count(query), expected, "{query}");
+    }
+    let stats = app.get_json("/v1/stats?admin1=Bogota&group_by=admin1");
+    assert_eq!(stats["data"][0]["group"]["admin1"], "Bogotá", "{stats}");
+    assert_eq!(stats["data"][0]["incidents"], 2, "{stats}");
+}
+
+#[test]
+fn a_typo_in_a_place_is_a_400_with_the_closest_stored_names() {
+    let app = TestApp::start();
+    let at = |place: &str| {
+        json!({"occurred_on": "2021-05-01",
+            "location": {"country_code": "CO", "admin1": "Bogotá", "place": place}})
+    };
+    app.create(&at("Bogotá"));
+    app.create(&at("Zipaquirá"));
+    let problem = assert_problem(app.get("/v1/incidents?place=Bogta"), 400, "place");
+    assert_eq!(problem["suggestions"][0], "Bogotá", "{problem}");
+    let problem = assert_problem(app.get("/v1/incidents?place=Zipaquria"), 400, "place");
+    assert_eq!(problem["suggestions"][0], "Zipaquirá", "{problem}");
+    assert_problem(app.get("/v1/stats?admin1=Bogtoa"), 400, "admin1");
+    assert_problem(app.get("/v1/incidents?admin2=Chapinero"), 400, "admin2");
+}
