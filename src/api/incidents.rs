@@ -455,6 +455,10 @@ async fn patch_incident(
             // An invalid change is a 422 whatever version it was meant for.
             let valid = validated(patched(&current, &patch)?)?;
             check_version(&current, expected.as_ref())?;
+            if valid.body() == &current.body {
+                // Nothing changes: no new version, no history entry to explain.
+                return Ok(current);
+            }
             store::replace(conn, id, current.version, &valid, &change)?.ok_or(
                 AppError::PreconditionFailed {
                     current: current.version + 1,

@@ -1,84 +1,65 @@
 //! The one schema for both backends (see `migrations/sqlite` and `migrations/postgres`).
 
-diesel::table! {
-    incidents (id) {
-        id -> BigInt,
-        dataset -> Text,
-        external_id -> Nullable<Text>,
-        occurred_on -> Date,
-        occurred_until -> Nullable<Date>,
-        date_precision -> Text,
-        event_type -> Nullable<Text>,
-        sub_event_type -> Nullable<Text>,
-        country_code -> Nullable<Text>,
-        country -> Nullable<Text>,
-        region -> Nullable<Text>,
-        subregion -> Nullable<Text>,
-        source_region -> Nullable<Text>,
-        admin1 -> Nullable<Text>,
-        admin2 -> Nullable<Text>,
-        place -> Nullable<Text>,
-        latitude -> Nullable<Double>,
-        longitude -> Nullable<Double>,
-        geo_precision -> Nullable<Text>,
-        killed_low -> Nullable<Integer>,
-        killed_best -> Nullable<Integer>,
-        killed_high -> Nullable<Integer>,
-        injured_low -> Nullable<Integer>,
-        injured_best -> Nullable<Integer>,
-        injured_high -> Nullable<Integer>,
-        search_text -> Text,
-        document -> Text,
-        version -> Integer,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-        change -> Text,
-        changed_by -> Nullable<Text>,
-        change_reason -> Nullable<Text>,
-    }
+/// A table of incident versions: its own columns, then those of a version of an incident,
+/// written once for the current versions (`incidents`) and the ones they replaced
+/// (`incident_versions`).
+macro_rules! incident_version_table {
+    ($(#[$meta:meta])* $name:ident ($key:ident) { $($own:tt)* }) => {
+        diesel::table! {
+            $(#[$meta])*
+            $name ($key) {
+                $($own)*
+                dataset -> Text,
+                external_id -> Nullable<Text>,
+                occurred_on -> Date,
+                occurred_until -> Nullable<Date>,
+                date_precision -> Text,
+                event_type -> Nullable<Text>,
+                sub_event_type -> Nullable<Text>,
+                country_code -> Nullable<Text>,
+                country -> Nullable<Text>,
+                region -> Nullable<Text>,
+                subregion -> Nullable<Text>,
+                source_region -> Nullable<Text>,
+                admin1 -> Nullable<Text>,
+                admin2 -> Nullable<Text>,
+                place -> Nullable<Text>,
+                latitude -> Nullable<Double>,
+                longitude -> Nullable<Double>,
+                geo_precision -> Nullable<Text>,
+                killed_low -> Nullable<Integer>,
+                killed_best -> Nullable<Integer>,
+                killed_high -> Nullable<Integer>,
+                injured_low -> Nullable<Integer>,
+                injured_best -> Nullable<Integer>,
+                injured_high -> Nullable<Integer>,
+                search_text -> Text,
+                document -> Text,
+                version -> Integer,
+                created_at -> Timestamp,
+                updated_at -> Timestamp,
+                change -> Text,
+                changed_by -> Nullable<Text>,
+                change_reason -> Nullable<Text>,
+            }
+        }
+    };
 }
 
-diesel::table! {
+incident_version_table!(incidents (id) {
+    id -> BigInt,
+});
+
+incident_version_table!(
     /// Earlier versions of incidents, and deletions (see the history migration).
     incident_versions (version_id) {
         version_id -> BigInt,
+        /// The incident's id.
         id -> BigInt,
-        dataset -> Text,
-        external_id -> Nullable<Text>,
-        occurred_on -> Date,
-        occurred_until -> Nullable<Date>,
-        date_precision -> Text,
-        event_type -> Nullable<Text>,
-        sub_event_type -> Nullable<Text>,
-        country_code -> Nullable<Text>,
-        country -> Nullable<Text>,
-        region -> Nullable<Text>,
-        subregion -> Nullable<Text>,
-        source_region -> Nullable<Text>,
-        admin1 -> Nullable<Text>,
-        admin2 -> Nullable<Text>,
-        place -> Nullable<Text>,
-        latitude -> Nullable<Double>,
-        longitude -> Nullable<Double>,
-        geo_precision -> Nullable<Text>,
-        killed_low -> Nullable<Integer>,
-        killed_best -> Nullable<Integer>,
-        killed_high -> Nullable<Integer>,
-        injured_low -> Nullable<Integer>,
-        injured_best -> Nullable<Integer>,
-        injured_high -> Nullable<Integer>,
-        search_text -> Text,
-        document -> Text,
-        version -> Integer,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-        change -> Text,
-        changed_by -> Nullable<Text>,
-        change_reason -> Nullable<Text>,
         valid_from -> Timestamp,
         valid_to -> Nullable<Timestamp>,
     }
-}
+);
 
 diesel::table! {
     releases (name) {

@@ -598,7 +598,36 @@
       definitions([['id', String(incident.id)], ['dataset', incident.dataset], ['external id', incident.external_id],
         ['version', String(incident.version)], ['created', incident.created_at], ['updated', incident.updated_at],
         ['in the API', el('a', { href: `/v1/incidents/${incident.id}`, text: `/v1/incidents/${incident.id}` })]]),
+      el('h3', { text: 'History' }),
+      historySection(incident.id),
     ].filter(Boolean));
+  }
+
+  /** The fields (two levels deep, as imports compare them) that differ between two versions. */
+  function changedFields(before, after) {
+    const flat = (value, prefix = '', depth = 1) => Object.entries(value || {}).flatMap(([key, v]) =>
+      v && typeof v === 'object' && !Array.isArray(v) && depth < 2 && key !== 'attributes'
+        ? flat(v, `${prefix}${key}.`, depth + 1) : [[`${prefix}${key}`, JSON.stringify(v)]]);
+    const skip = new Set(['version', 'created_at', 'updated_at']);
+    const a = new Map(flat(before)); const b = new Map(flat(after));
+    return [...new Set([...a.keys(), ...b.keys()])].filter((k) => !skip.has(k) && a.get(k) !== b.get(k));
+  }
+
+  /** Every version of the incident: when, how, by whom, why, and what changed. */
+  function historySection(id) {
+    const list = el('ol', { 'data-testid': 'incident-history', class: 'history' }, el('li', { text: 'Loading…' }));
+    getJSON(`/v1/incidents/${encodeURIComponent(id)}/history`).then((history) => {
+      list.replaceChildren(...history.data.map((version, i) => {
+        const previous = i > 0 ? history.data[i - 1].incident : null;
+        const fields = previous ? changedFields(previous, version.incident) : [];
+        return el('li', {},
+          el('a', { href: `/v1/incidents/${encodeURIComponent(id)}?version=${version.version}`, text: `version ${version.version}` }),
+          ` · ${version.change} · ${version.changed_by || 'unknown'} · ${version.valid_from.slice(0, 19).replace('T', ' ')} UTC`,
+          version.reason ? el('q', { text: version.reason }) : null,
+          fields.length ? el('div', { class: 'history-fields', text: `changed: ${fields.join(', ')}` }) : null);
+      }));
+    }).catch((error) => list.replaceChildren(el('li', { class: 'problem', text: error.message })));
+    return list;
   }
 
   // ---------------------------------------------------------------- facets

@@ -306,6 +306,9 @@ try {
   check(new URL(page.url()).searchParams.has('incident'), 'the open incident is in the URL');
   const listed = await page.getByTestId('incident-source').count();
   check(sources > 0 && listed === sources, `the incident view lists its ${listed} sources (the table said ${sources})`);
+  const history = page.getByTestId('incident-history').locator('li');
+  await history.first().filter({ hasText: 'version 1' }).waitFor();
+  check(/version 1 · (create|import) · /.test(await history.first().textContent()), 'the incident view shows its history');
   await page.screenshot({ path: `${shots}/desktop-incident.png` });
   await page.keyboard.press('Escape');
   check(!(await page.getByTestId('incident-view').isVisible()), 'Escape closes it');

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{generated_ndjson, incident, TestApp};
 use diesel::prelude::*;
-use incidentdb::db::schema::{incident_perpetrators, incidents};
+use incidentdb::db::schema::{incident_perpetrators, incident_versions, incidents};
 use serde_json::Value;
 
 /// Incidents in the file: enough that the import is still running when it is killed.
@@ -18,12 +18,23 @@ struct ImportFile(PathBuf);
 
 impl ImportFile {
     fn new() -> ImportFile {
+        ImportFile::with(generated_ndjson(ROWS), "new")
+    }
+
+    /// The same incidents, the second group's denial now an attribution: every row an update.
+    fn changed() -> ImportFile {
+        let text = String::from_utf8(generated_ndjson(ROWS)).unwrap();
+        let changed = text.replace(r#""claim":"denied""#, r#""claim":"attributed""#);
+        ImportFile::with(changed.into_bytes(), "changed")
+    }
+
+    fn with(content: Vec<u8>, kind: &str) -> ImportFile {
         let path = std::env::temp_dir().join(format!(
-            "idb_fault_{}_{}.ndjson",
+            "idb_fault_{}_{kind}_{}.ndjson",
             std::process::id(),
             Instant::now().elapsed().as_nanos()
         ));
-        std::fs::write(&path, generated_ndjson(ROWS)).unwrap();
+        std::fs::write(&path, content).unwrap();
         ImportFile(path)
     }
 }
@@ -147,4 +158,41 @@ fn a_killed_batched_import_keeps_whole_batches_and_reruns_exactly() {
         "what was written is found, not duplicated"
     );
     assert_whole(&app, ROWS as i64, 10);
+}
+
+/// Archived versions, and incidents past their first version.
+fn history(app: &TestApp) -> (i64, i64) {
+    let mut conn = incidentdb::db::connect(&app.database_url).unwrap();
+    let archived: i64 = incident_versions::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let changed: i64 = incidents::table
+        .filter(incidents::version.gt(1))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    (archived, changed)
+}
+
+#[test]
+fn a_killed_re_import_leaves_no_version_without_its_history() {
+    let app = TestApp::start();
+    let report = finish(start_import(&app, &ImportFile::new(), "abort"));
+    assert_eq!(report["inserted"], ROWS);
+    let changed = ImportFile::changed();
+    let mut import = start_import(&app, &changed, "skip");
+    let killed = kill_when(&mut import, || history(&app).1 >= 2_000);
+    assert!(killed, "the re-import was still running when killed");
+    let (archived, bumped) = history(&app);
+    eprintln!("re-import killed: {bumped} incidents changed, {archived} versions archived");
+    assert!(bumped > 0 && bumped < ROWS as i64, "{bumped}");
+    assert_eq!(
+        archived, bumped,
+        "every new version archived the one it replaced"
+    );
+    let report = finish(start_import(&app, &changed, "skip"));
+    assert_eq!(report["updated"].as_i64().unwrap(), ROWS as i64 - bumped);
+    assert_eq!(history(&app), (ROWS as i64, ROWS as i64));
+    assert_whole(&app, ROWS as i64, 0);
 }

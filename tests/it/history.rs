@@ -362,3 +362,18 @@ fn an_export_imported_twice_elsewhere_inserts_nothing_twice() {
     assert_eq!(deleted["dataset"], "manual");
     assert_eq!(deleted["external_id"], made["external_id"]);
 }
+
+#[test]
+fn a_patch_that_changes_nothing_makes_no_version() {
+    let app = TestApp::start();
+    let id = app.create(&kabul())["id"].as_i64().unwrap();
+    patch(
+        &app,
+        id,
+        json!({"casualties": {"killed": {"low": 8}}}),
+        Some("no-op"),
+    );
+    let history = app.get_json(&format!("/v1/incidents/{id}/history"));
+    assert_eq!(history["data"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get_json(&format!("/v1/incidents/{id}"))["version"], 1);
+}
