@@ -16,18 +16,39 @@ use super::{Db, DbConnection};
 use crate::model::history::{ChangeKind, Version};
 use crate::model::incident::{Incident, IncidentBody};
 
-/// `query`, answered as of `time` when there is one: a common table expression named
-/// `incidents` (and one named `incident_perpetrators`) shadows the table within the statement,
-/// selecting from the timeline views the versions current at `time`.
+/// Which versions of incidents a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The current ones (`incidents` as it is).
+    Now,
+    /// Those current at the time: the current ones not changed since, and the archived ones
+    /// current then.
+    Timeline(NaiveDateTime),
+    /// Of those, the current ones not changed since the time.
+    Current(NaiveDateTime),
+    /// Of those, the archived ones.
+    Archived(NaiveDateTime),
+}
+
+impl Scope {
+    /// The scope of an answer as of `time`, now when `None`.
+    pub fn as_of(time: Option<NaiveDateTime>) -> Scope {
+        time.map_or(Scope::Now, Scope::Timeline)
+    }
+}
+
+/// `query`, run on the versions `scope` names: a common table expression named `incidents`
+/// (and one named `incident_perpetrators` where the perpetrators differ) shadows the table
+/// within the statement, selecting from the views of the history migrations.
 #[derive(Debug, Clone)]
 pub struct AsOf<Q> {
     query: Q,
-    time: Option<NaiveDateTime>,
+    scope: Scope,
 }
 
 impl<Q> AsOf<Q> {
-    pub fn new(query: Q, time: Option<NaiveDateTime>) -> Self {
-        AsOf { query, time }
+    pub fn new(query: Q, scope: Scope) -> Self {
+        AsOf { query, scope }
     }
 }
 
@@ -44,20 +65,36 @@ impl<Q, Conn> RunQueryDsl<Conn> for AsOf<Q> {}
 
 impl<Q: QueryFragment<Db>> QueryFragment<Db> for AsOf<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> QueryResult<()> {
-        if let Some(time) = &self.time {
-            out.push_sql("WITH incidents AS (SELECT * FROM incident_timeline WHERE valid_from <= ");
+        // Versions current at the time: begun by then, and not yet replaced.
+        fn current_at<'b>(
+            out: &mut AstPass<'_, 'b, Db>,
+            time: &'b NaiveDateTime,
+        ) -> QueryResult<()> {
+            out.push_sql(" WHERE valid_from <= ");
             out.push_bind_param::<Timestamp, _>(time)?;
             out.push_sql(" AND (valid_to IS NULL OR valid_to > ");
             out.push_bind_param::<Timestamp, _>(time)?;
-            out.push_sql(
-                ")), incident_perpetrators AS (SELECT id, incident_id, position, name, claim \
-                 FROM perpetrator_timeline WHERE valid_from <= ",
-            );
-            out.push_bind_param::<Timestamp, _>(time)?;
-            out.push_sql(" AND (valid_to IS NULL OR valid_to > ");
-            out.push_bind_param::<Timestamp, _>(time)?;
-            out.push_sql(")) ");
+            out.push_sql(")");
+            Ok(())
         }
+        let (versions, perpetrators, time) = match &self.scope {
+            Scope::Now => return self.query.walk_ast(out.reborrow()),
+            Scope::Timeline(time) => ("incident_timeline", Some("perpetrator_timeline"), time),
+            // Unchanged since: the current perpetrators are those of then.
+            Scope::Current(time) => ("current_versions", None, time),
+            Scope::Archived(time) => ("archived_versions", Some("archived_perpetrators"), time),
+        };
+        out.push_sql("WITH incidents AS (SELECT * FROM ");
+        out.push_sql(versions);
+        current_at(&mut out, time)?;
+        if let Some(perpetrators) = perpetrators {
+            out.push_sql(
+                "), incident_perpetrators AS (SELECT id, incident_id, position, name, claim FROM ",
+            );
+            out.push_sql(perpetrators);
+            current_at(&mut out, time)?;
+        }
+        out.push_sql(") ");
         self.query.walk_ast(out.reborrow())
     }
 }
@@ -142,7 +179,7 @@ pub fn find_at(
         .find(id)
         .select(StoredIncident::as_select())
         .limit(1);
-    AsOf::new(query, time)
+    AsOf::new(query, Scope::as_of(time))
         .get_result::<StoredIncident>(conn)
         .optional()?
         .map(|stored| stored.incident())

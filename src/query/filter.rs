@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::page::Figure;
 use super::params::{List, Timestamp};
 use super::vocabulary::fold;
-use crate::db::history::AsOf;
+use crate::db::history::{AsOf, Scope};
 use crate::db::schema::{incident_perpetrators, incidents};
 use crate::db::sql::{sql, text_in, Sql};
 use crate::db::{regions, releases, Db, DbConnection};
@@ -493,7 +493,7 @@ impl Filter {
 
     /// `query` (over `incidents`) run as of the filter's time, if it has one.
     pub fn at_time<Q>(&self, query: Q) -> AsOf<Q> {
-        AsOf::new(query, self.as_of)
+        AsOf::new(query, Scope::as_of(self.as_of))
     }
 
     /// `query` narrowed to the incidents this filter matches.

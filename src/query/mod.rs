@@ -10,8 +10,10 @@ pub mod vocabulary;
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::history::{AsOf, Scope};
 use crate::db::incidents::StoredIncident;
 use crate::db::schema::incidents;
 use crate::db::sql::bigint_in;
@@ -32,15 +34,9 @@ pub struct Listing {
 
 /// The page of incidents that `filter` and `page` select.
 pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResult<Listing> {
-    let mut rows: Vec<StoredIncident> = if filter.spans_several_ranges() || page.sorts_by_figure() {
-        page_by_ids(conn, filter, page)?
-    } else {
-        filter
-            .at_time(
-                page.apply(filter.apply(incidents::table.into_boxed()))
-                    .select(StoredIncident::as_select()),
-            )
-            .load(conn)?
+    let mut rows = match filter.as_of {
+        Some(time) => merged_halves(conn, filter, page, time)?,
+        None => page_rows(conn, filter, page, Scope::Now)?,
     };
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
@@ -61,6 +57,41 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
     })
 }
 
+/// The page's rows (and one more, when there are more) among the versions of `scope`.
+fn page_rows(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &Page,
+    scope: Scope,
+) -> QueryResult<Vec<StoredIncident>> {
+    if filter.spans_several_ranges() || page.sorts_by_figure() {
+        return page_by_ids(conn, filter, page, scope);
+    }
+    let query = page
+        .apply(filter.apply(incidents::table.into_boxed()))
+        .select(StoredIncident::as_select());
+    AsOf::new(query, scope).load(conn)
+}
+
+/// The page as of `time`: the page among the current versions unchanged since, and the page
+/// among the archived versions current then, merged. Each reads its indexes in order and
+/// stops at the page's end; over their union the database would gather and sort every match.
+fn merged_halves(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &Page,
+    time: NaiveDateTime,
+) -> QueryResult<Vec<StoredIncident>> {
+    let mut rows = page_rows(conn, filter, page, Scope::Current(time))?;
+    rows.extend(page_rows(conn, filter, page, Scope::Archived(time))?);
+    rows.sort_by_cached_key(|row| page.cursor_after(row));
+    if page.descending() {
+        rows.reverse();
+    }
+    rows.truncate(page.limit as usize + 1);
+    Ok(rows)
+}
+
 /// The page in two steps, for matches that no single index range returns in order (several
 /// countries, sorting by casualties): the ids are chosen and sorted on the indexes alone,
 /// then only the page's rows are read, so the sort never carries every match's document.
@@ -68,18 +99,16 @@ fn page_by_ids(
     conn: &mut DbConnection,
     filter: &Filter,
     page: &Page,
+    scope: Scope,
 ) -> QueryResult<Vec<StoredIncident>> {
-    let page_ids: Vec<i64> = filter
-        .at_time(
-            page.apply(filter.apply(incidents::table.into_boxed()))
-                .select(incidents::id),
-        )
-        .load(conn)?;
+    let ids = page
+        .apply(filter.apply(incidents::table.into_boxed()))
+        .select(incidents::id);
+    let page_ids: Vec<i64> = AsOf::new(ids, scope).load(conn)?;
     let rows_by_id = incidents::table
         .filter(bigint_in(incidents::id, page_ids.clone()))
         .select(StoredIncident::as_select());
-    let mut rows: HashMap<i64, StoredIncident> = filter
-        .at_time(rows_by_id)
+    let mut rows: HashMap<i64, StoredIncident> = AsOf::new(rows_by_id, scope)
         .load_iter(conn)?
         .map(|row| row.map(|row| (row.id, row)))
         .collect::<QueryResult<_>>()?;

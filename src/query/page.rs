@@ -114,8 +114,8 @@ impl Figure {
     }
 }
 
-/// Where the previous page ended.
-#[derive(Debug, Clone, PartialEq)]
+/// Where the previous page ended; also a row's key in the page's order (ascending).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cursor {
     Date(NaiveDate, i64),
     /// A casualty sort's key (see `Figure`) and id.
@@ -164,6 +164,11 @@ impl Page {
     pub fn apply(&self, query: IncidentQuery) -> IncidentQuery {
         let query = self.after_cursor(self.sorted(query));
         query.limit(self.limit + 1)
+    }
+
+    /// Whether the order is from the largest key down.
+    pub fn descending(&self) -> bool {
+        self.sort.descending()
     }
 
     /// Whether the order is by casualties, which no index holds.
