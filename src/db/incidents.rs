@@ -14,6 +14,7 @@ use super::{on_backend, DbConnection};
 use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident};
 use crate::model::validate::ValidIncident;
+use crate::query::search::searchable;
 
 /// An incident as read: the columns that page and serve it. `document` is the incident's JSON
 /// less `id`, `version` and the timestamps, written once with the row, so a read serves it
@@ -202,14 +203,28 @@ impl<'a> IncidentValues<'a> {
     }
 }
 
-/// What `q` searches: description, place and perpetrator names, lower-cased once on write.
+/// What `q` searches (see `query::search`): description, place names, perpetrators, the
+/// sources' titles and excerpts, and the attributes that hold prose or names (values of more
+/// than one word: a source's notes or summary, the other side; not codes and flags).
 fn search_text(valid: &ValidIncident) -> String {
     let input = valid.body();
-    let mut parts: Vec<&str> = Vec::new();
-    parts.extend(input.description.as_deref());
-    parts.extend(input.location.place.as_deref());
-    parts.extend(input.perpetrators.iter().map(|p| p.name.as_str()));
-    parts.join("\n").to_lowercase()
+    let location = &input.location;
+    let mut texts: Vec<&str> = Vec::new();
+    texts.extend(input.description.as_deref());
+    texts.extend(
+        [&location.place, &location.admin2, &location.admin1]
+            .map(|t| t.as_deref())
+            .into_iter()
+            .flatten(),
+    );
+    texts.extend(input.perpetrators.iter().map(|p| p.name.as_str()));
+    for source in &input.sources {
+        texts.extend(source.title.as_deref());
+        texts.extend(source.excerpt.as_deref());
+    }
+    let prose = input.attributes.values().filter_map(|value| value.as_str());
+    texts.extend(prose.filter(|text| text.trim().contains(char::is_whitespace)));
+    searchable(texts)
 }
 
 /// Who wrote a version, why and how: the columns that record it.

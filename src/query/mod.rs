@@ -5,6 +5,7 @@ pub mod export;
 pub mod filter;
 pub mod page;
 pub mod params;
+pub mod search;
 pub mod stats;
 pub mod vocabulary;
 
@@ -32,20 +33,25 @@ pub struct Listing {
 
 /// The page of incidents that `filter` and `page` select.
 pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResult<Listing> {
-    let mut rows: Vec<StoredIncident> = if filter.spans_several_ranges() || page.sorts_by_figure() {
+    let mut rows: Vec<StoredIncident> = if let Some(ids) = search::page_ids(conn, filter, page)? {
+        rows_by_ids(conn, filter, &ids)?
+    } else if filter.spans_several_ranges() || page.sorts_off_index() {
         page_by_ids(conn, filter, page)?
     } else {
         filter
             .at_time(
-                page.apply(filter.apply(incidents::table.into_boxed()))
-                    .select(StoredIncident::as_select()),
+                page.apply(
+                    filter.apply(incidents::table.into_boxed()),
+                    filter.search.as_ref(),
+                )
+                .select(StoredIncident::as_select()),
             )
             .load(conn)?
     };
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
     let next_cursor = match rows.last() {
-        Some(last) if more => Some(page.cursor_after(last)),
+        Some(last) if more => Some(page.cursor_after(last, score(conn, filter, page, last.id)?)),
         _ => None,
     };
     let total = if page.count {
@@ -61,6 +67,24 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
     })
 }
 
+/// The relevance score of incident `id` when the page is sorted by it: only the last row of a
+/// page needs one, for the cursor.
+fn score(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &Page,
+    id: i64,
+) -> QueryResult<Option<f64>> {
+    match (&filter.search, page.sort) {
+        (Some(search), page::Sort::Relevance) => incidents::table
+            .find(id)
+            .select(search.score())
+            .first(conn)
+            .map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// The page in two steps, for matches that no single index range returns in order (several
 /// countries, sorting by casualties): the ids are chosen and sorted on the indexes alone,
 /// then only the page's rows are read, so the sort never carries every match's document.
@@ -71,19 +95,31 @@ fn page_by_ids(
 ) -> QueryResult<Vec<StoredIncident>> {
     let page_ids: Vec<i64> = filter
         .at_time(
-            page.apply(filter.apply(incidents::table.into_boxed()))
-                .select(incidents::id),
+            page.apply(
+                filter.apply(incidents::table.into_boxed()),
+                filter.search.as_ref(),
+            )
+            .select(incidents::id),
         )
         .load(conn)?;
+    rows_by_ids(conn, filter, &page_ids)
+}
+
+/// The rows of `ids`, in their order.
+fn rows_by_ids(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    ids: &[i64],
+) -> QueryResult<Vec<StoredIncident>> {
     let rows_by_id = incidents::table
-        .filter(bigint_in(incidents::id, page_ids.clone()))
+        .filter(bigint_in(incidents::id, ids.to_vec()))
         .select(StoredIncident::as_select());
     let mut rows: HashMap<i64, StoredIncident> = filter
         .at_time(rows_by_id)
         .load_iter(conn)?
         .map(|row| row.map(|row| (row.id, row)))
         .collect::<QueryResult<_>>()?;
-    Ok(page_ids.iter().filter_map(|id| rows.remove(id)).collect())
+    Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
 }
 
 /// How many incidents match `filter`.
