@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
-use super::{on_backend, DbConnection};
+use super::{on_backend, DbConnection, SEARCH_DEFERRED, SEARCH_KEY};
 use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident};
 use crate::model::validate::ValidIncident;
@@ -278,10 +278,36 @@ pub fn insert_many(
             .get_results(c))?;
         ids.extend(chunk_ids);
     }
+    index_search(conn, &ids)?;
     let written: Vec<(i64, &ValidIncident)> =
         ids.iter().copied().zip(valid.iter().copied()).collect();
     write_perpetrators(conn, &written)?;
     Ok(ids)
+}
+
+/// SQLite: adds fresh incidents to the full-text index (see the full-text migration), in the
+/// order of its keys. Not by a trigger, as updates and deletions are: FTS5 writes its buffer
+/// out as a new segment whenever a key is lower than the last one, and an import's rows come
+/// in no date order, so a trigger wrote a segment for about every other row and merged them
+/// all again (a 1M import took 2.4 times as long); a batch in key order is one segment, and
+/// an import into an empty database adds them all at its end (`defer_indexes`).
+/// PostgreSQL's index is on an expression of the row, kept by PostgreSQL.
+fn index_search(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+    let DbConnection::Sqlite(conn) = conn else {
+        return Ok(());
+    };
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "INSERT INTO incident_search (rowid, search_text) SELECT {SEARCH_KEY}, search_text \
+             FROM incidents WHERE id IN (SELECT value FROM json_each(?)) AND NOT EXISTS \
+             (SELECT 1 FROM sqlite_temp_master WHERE name = '{SEARCH_DEFERRED}') ORDER BY 1"
+        )
+    });
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    diesel::sql_query(SQL.as_str())
+        .bind::<diesel::sql_types::Text, _>(ids)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Rows in one multi-row insert: well below the bound-parameter limits (SQLite 32,766,

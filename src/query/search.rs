@@ -20,7 +20,7 @@ use super::filter::Filter;
 use super::page::{Cursor, Page, Sort};
 use crate::db::schema::incidents;
 use crate::db::sql::bigint_in;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, SEARCH_KEY};
 
 /// Most words `q` may hold, in all its terms.
 pub const MAX_WORDS: usize = 32;
@@ -296,7 +296,7 @@ const QUOTED: usize = 24;
 
 /// The FTS5 row key of an incident: its day (Julian day number) above its id, so the index
 /// returns matches newest or oldest first, and a page of a common word reads only that page
-/// of the index. SQLite's triggers compute the same (`search_key_sql`).
+/// of the index. SQLite computes the same (`db::SEARCH_KEY`).
 pub fn search_key(occurred_on: chrono::NaiveDate, id: i64) -> i64 {
     use chrono::Datelike;
     // Day 1 of the common era is Julian day 1,721,426.
@@ -308,9 +308,6 @@ pub fn search_key(occurred_on: chrono::NaiveDate, id: i64) -> i64 {
 pub fn id_of_key(key: i64) -> i64 {
     key & ((1 << ID_BITS) - 1)
 }
-
-/// `search_key` in SQL, over the columns of the row.
-const SEARCH_KEY_SQL: &str = "((CAST(julianday(occurred_on) + 0.5 AS INTEGER) << 40) + id)";
 
 /// The condition of `Search::matches`.
 #[derive(Debug, Clone)]
@@ -401,7 +398,7 @@ impl QueryFragment<Sqlite> for Score {
         );
         out.push_bind_param::<Text, _>(&self.fts5)?;
         out.push_sql(" AND rowid = ");
-        out.push_sql(SEARCH_KEY_SQL);
+        out.push_sql(SEARCH_KEY);
         out.push_sql(")");
         Ok(())
     }

@@ -2,17 +2,17 @@
 -- server writes folded (ASCII, lower case, plain words); `porter` stems the words. The index
 -- is contentless (the text stays in `incidents` only) and keyed by the incident's day above
 -- its id, `(julian day << 40) + id`, so the index returns matches newest or oldest first and
--- a page of a common word reads only that page. Kept by triggers in every write.
+-- a page of a common word reads only that page. The server adds new incidents, a batch at a
+-- time in key order (see `index_search` in src/db/incidents.rs: FTS5 starts a new segment
+-- whenever a key goes down, so a trigger on an import's rows, in no date order, wrote one for
+-- about every other row); the triggers below keep it in step with updates and deletions.
 CREATE VIRTUAL TABLE incident_search USING fts5(
     search_text, content = '', contentless_delete = 1, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 INSERT INTO incident_search (rowid, search_text)
-SELECT (CAST(julianday(occurred_on) + 0.5 AS INTEGER) << 40) + id, search_text FROM incidents;
+SELECT (CAST(julianday(occurred_on) + 0.5 AS INTEGER) << 40) + id, search_text FROM incidents
+ORDER BY 1;
 
-CREATE TRIGGER incident_search_insert AFTER INSERT ON incidents BEGIN
-    INSERT INTO incident_search (rowid, search_text)
-    VALUES ((CAST(julianday(NEW.occurred_on) + 0.5 AS INTEGER) << 40) + NEW.id, NEW.search_text);
-END;
 CREATE TRIGGER incident_search_delete AFTER DELETE ON incidents BEGIN
     DELETE FROM incident_search WHERE rowid = (CAST(julianday(OLD.occurred_on) + 0.5 AS INTEGER) << 40) + OLD.id;
 END;
