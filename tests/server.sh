@@ -2,7 +2,7 @@
 # binary, opens a fresh database (a SQLite file, or a fresh PostgreSQL database when
 # TEST_DATABASE_URL names a server), serves it on a free loopback port, and removes it all on
 # exit. After `start_server NAME`: $bin, $url (the database), $token (an admin key), $base.
-bin=target/debug/incidentdb
+bin=${CARGO_TARGET_DIR:-target}/debug/incidentdb
 work=$(mktemp -d)
 server_pid=
 pg_admin=

@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
-use super::{on_backend, DbConnection};
+use super::{on_backend, DbConnection, SEARCH_DEFERRED, SEARCH_KEY};
 use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident};
 use crate::model::validate::ValidIncident;
+use crate::query::search::searchable;
 
 /// An incident as read: the columns that page and serve it. `document` is the incident's JSON
 /// less `id`, `version` and the timestamps, written once with the row, so a read serves it
@@ -202,14 +203,28 @@ impl<'a> IncidentValues<'a> {
     }
 }
 
-/// What `q` searches: description, place and perpetrator names, lower-cased once on write.
+/// What `q` searches (see `query::search`): description, place names, perpetrators, the
+/// sources' titles and excerpts, and the attributes that hold prose or names (values of more
+/// than one word: a source's notes or summary, the other side; not codes and flags).
 fn search_text(valid: &ValidIncident) -> String {
     let input = valid.body();
-    let mut parts: Vec<&str> = Vec::new();
-    parts.extend(input.description.as_deref());
-    parts.extend(input.location.place.as_deref());
-    parts.extend(input.perpetrators.iter().map(|p| p.name.as_str()));
-    parts.join("\n").to_lowercase()
+    let location = &input.location;
+    let mut texts: Vec<&str> = Vec::new();
+    texts.extend(input.description.as_deref());
+    texts.extend(
+        [&location.place, &location.admin2, &location.admin1]
+            .map(|t| t.as_deref())
+            .into_iter()
+            .flatten(),
+    );
+    texts.extend(input.perpetrators.iter().map(|p| p.name.as_str()));
+    for source in &input.sources {
+        texts.extend(source.title.as_deref());
+        texts.extend(source.excerpt.as_deref());
+    }
+    let prose = input.attributes.values().filter_map(|value| value.as_str());
+    texts.extend(prose.filter(|text| text.trim().contains(char::is_whitespace)));
+    searchable(texts)
 }
 
 /// Who wrote a version, why and how: the columns that record it.
@@ -263,10 +278,36 @@ pub fn insert_many(
             .get_results(c))?;
         ids.extend(chunk_ids);
     }
+    index_search(conn, &ids)?;
     let written: Vec<(i64, &ValidIncident)> =
         ids.iter().copied().zip(valid.iter().copied()).collect();
     write_perpetrators(conn, &written)?;
     Ok(ids)
+}
+
+/// SQLite: adds fresh incidents to the full-text index (see the full-text migration), in the
+/// order of its keys. Not by a trigger, as updates and deletions are: FTS5 writes its buffer
+/// out as a new segment whenever a key is lower than the last one, and an import's rows come
+/// in no date order, so a trigger wrote a segment for about every other row and merged them
+/// all again (a 1M import took 2.4 times as long); a batch in key order is one segment, and
+/// an import into an empty database adds them all at its end (`defer_indexes`).
+/// PostgreSQL's index is on an expression of the row, kept by PostgreSQL.
+fn index_search(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+    let DbConnection::Sqlite(conn) = conn else {
+        return Ok(());
+    };
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "INSERT INTO incident_search (rowid, search_text) SELECT {SEARCH_KEY}, search_text \
+             FROM incidents WHERE id IN (SELECT value FROM json_each(?)) AND NOT EXISTS \
+             (SELECT 1 FROM sqlite_temp_master WHERE name = '{SEARCH_DEFERRED}') ORDER BY 1"
+        )
+    });
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    diesel::sql_query(SQL.as_str())
+        .bind::<diesel::sql_types::Text, _>(ids)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Rows in one multi-row insert: well below the bound-parameter limits (SQLite 32,766,

@@ -270,6 +270,7 @@ impl ListRequest {
         let page_params: PageParams = params.read()?;
         let limit = page_params.limit.map(usize::from);
         let page = Page::try_from(page_params)?;
+        page.check_sort(&filter)?;
         let export: ExportParams = params.read()?;
         params.finish()?;
         Ok(ListRequest {

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::page::Figure;
 use super::params::{List, Timestamp};
+use super::search::Search;
 use super::vocabulary::fold;
 use crate::db::history::{AsOf, Scope};
 use crate::db::schema::{incident_perpetrators, incidents};
@@ -125,8 +126,14 @@ pub struct FilterParams {
     /// Identifiers within the dataset. Example: `AFG45510`.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
     pub external_id: Option<List>,
-    /// Words that must all occur (case-insensitive) in the description, the place or a
-    /// perpetrator's name; at most 32. Example: `rockets`.
+    /// Full-text search in the description, the place names (`place`, `admin1`, `admin2`),
+    /// the perpetrators, the sources' titles and excerpts, and the source's notes kept in
+    /// `attributes` (values of more than one word). Words all must occur, in any case and
+    /// with or without diacritics (`kabúl` = `Kabul`), in any form of the word (`attack`
+    /// finds `attacked`); `"a phrase"` its words in order; `a OR b` either; `-word` not;
+    /// `rock*` a prefix. At most 32 words; a query with no word to find is a 400.
+    /// PostgreSQL leaves English stop words (`the`, `of`, …) out. With `as_of`, the text of
+    /// the versions then current is searched. Example: `rockets "shopping area" -taliban`.
     pub q: Option<String>,
     /// Only incidents created or changed at or after this RFC 3339 timestamp.
     /// Example: `2026-11-24T00:00:00Z`.
@@ -183,7 +190,7 @@ pub struct Filter {
     pub injured_max: Option<i32>,
     pub datasets: Vec<String>,
     pub external_ids: Vec<String>,
-    pub words: Vec<String>,
+    pub search: Option<Search>,
     pub updated_since: Option<NaiveDateTime>,
     /// The time the answer reflects (`as_of`, or the release's, once resolved); `None` for now.
     pub as_of: Option<NaiveDateTime>,
@@ -266,7 +273,7 @@ impl TryFrom<FilterParams> for Filter {
             injured_max: count(params.injured_max, param_name!(FilterParams, injured_max))?,
             datasets: lower_list(params.dataset),
             external_ids: List::values(params.external_id),
-            words: parse_words(params.q)?,
+            search: parse_search(params.q)?,
             updated_since: params.updated_since.map(|t| t.0),
             as_of: as_of(params.as_of)?,
             release: release(params.release, params.as_of.is_some())?,
@@ -491,6 +498,14 @@ impl Filter {
         Some((from, to))
     }
 
+    /// This filter less `q`.
+    pub fn without_search(&self) -> Filter {
+        Filter {
+            search: None,
+            ..self.clone()
+        }
+    }
+
     /// `query` (over `incidents`) run as of the filter's time, if it has one.
     pub fn at_time<Q>(&self, query: Q) -> AsOf<Q> {
         AsOf::new(query, Scope::as_of(self.as_of))
@@ -546,8 +561,8 @@ impl Filter {
         if !self.external_ids.is_empty() {
             query = query.filter(text_in(incidents::external_id, self.external_ids.clone()));
         }
-        if !self.words.is_empty() {
-            query = query.filter(contains_all(&self.words));
+        if let Some(search) = &self.search {
+            query = query.filter(search.matches(self.as_of.is_some()));
         }
         if let Some(since) = self.updated_since {
             query = query.filter(incidents::updated_at.ge(since));
@@ -956,35 +971,12 @@ fn lower_list(list: Option<List>) -> Vec<String> {
         .collect()
 }
 
-/// Most words `q` may hold: each is one more LIKE over the text.
-pub const MAX_WORDS: usize = 32;
-
-fn parse_words(q: Option<String>) -> AppResult<Vec<String>> {
-    let words: Vec<String> = q
-        .map(|q| q.split_whitespace().map(str::to_lowercase).collect())
-        .unwrap_or_default();
-    if words.len() > MAX_WORDS {
-        return Err(AppError::parameter(
-            param_name!(FilterParams, q),
-            format!("at most {MAX_WORDS} words, got {}", words.len()),
-        ));
-    }
-    Ok(words)
-}
-
-/// `search_text` contains every word: one flat `LIKE … AND LIKE …` whose depth does not grow
-/// with the words (each `.filter()` would nest the query one level deeper).
-fn contains_all(words: &[String]) -> Sql<Bool> {
-    words
-        .iter()
-        .enumerate()
-        .fold(sql::<Bool>("("), |sql, (i, word)| {
-            let sql = if i > 0 { sql.sql(" AND ") } else { sql };
-            sql.sql("search_text LIKE ")
-                .bind(format!("%{}%", escape_like(word)))
-                .sql(" ESCAPE '\\'")
-        })
-        .sql(")")
+fn parse_search(q: Option<String>) -> AppResult<Option<Search>> {
+    q.as_deref()
+        .map(Search::parse)
+        .transpose()
+        .map(Option::flatten)
+        .map_err(|message| AppError::parameter(param_name!(FilterParams, q), message))
 }
 
 pub(super) fn escape_like(word: &str) -> String {

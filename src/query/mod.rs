@@ -5,6 +5,7 @@ pub mod export;
 pub mod filter;
 pub mod page;
 pub mod params;
+pub mod search;
 pub mod stats;
 pub mod vocabulary;
 
@@ -41,7 +42,7 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, page: &Page) -> QueryResul
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
     let next_cursor = match rows.last() {
-        Some(last) if more => Some(page.cursor_after(last)),
+        Some(last) if more => Some(page.cursor_after(last, score(conn, filter, page, last.id)?)),
         _ => None,
     };
     let total = if page.count {
@@ -64,11 +65,19 @@ fn page_rows(
     page: &Page,
     scope: Scope,
 ) -> QueryResult<Vec<StoredIncident>> {
-    if filter.spans_several_ranges() || page.sorts_by_figure() {
+    if scope == Scope::Now {
+        if let Some(ids) = search::page_ids(conn, filter, page)? {
+            return rows_by_ids(conn, &ids, scope);
+        }
+    }
+    if filter.spans_several_ranges() || page.sorts_off_index() {
         return page_by_ids(conn, filter, page, scope);
     }
     let query = page
-        .apply(filter.apply(incidents::table.into_boxed()))
+        .apply(
+            filter.apply(incidents::table.into_boxed()),
+            filter.search.as_ref(),
+        )
         .select(StoredIncident::as_select());
     AsOf::new(query, scope).load(conn)
 }
@@ -82,14 +91,38 @@ fn merged_halves(
     page: &Page,
     time: NaiveDateTime,
 ) -> QueryResult<Vec<StoredIncident>> {
-    let mut rows = page_rows(conn, filter, page, Scope::Current(time))?;
-    rows.extend(page_rows(conn, filter, page, Scope::Archived(time))?);
-    rows.sort_by_cached_key(|row| page.cursor_after(row));
-    if page.descending() {
-        rows.reverse();
+    let halves = [Scope::Current(time), Scope::Archived(time)];
+    let mut keyed = Vec::new();
+    for scope in halves {
+        for row in page_rows(conn, filter, page, scope)? {
+            keyed.push((page.cursor_after(&row, None), row));
+        }
     }
-    rows.truncate(page.limit as usize + 1);
-    Ok(rows)
+    // Keys are unique (the id ends each), so the order is total.
+    keyed.sort_by(|(a, _), (b, _)| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    if page.descending() {
+        keyed.reverse();
+    }
+    keyed.truncate(page.limit as usize + 1);
+    Ok(keyed.into_iter().map(|(_, row)| row).collect())
+}
+
+/// The relevance score of incident `id` when the page is sorted by it: only the last row of a
+/// page needs one, for the cursor.
+fn score(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &Page,
+    id: i64,
+) -> QueryResult<Option<f64>> {
+    match (&filter.search, page.sort) {
+        (Some(search), page::Sort::Relevance) => incidents::table
+            .find(id)
+            .select(search.score())
+            .first(conn)
+            .map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// The page in two steps, for matches that no single index range returns in order (several
@@ -102,17 +135,29 @@ fn page_by_ids(
     scope: Scope,
 ) -> QueryResult<Vec<StoredIncident>> {
     let ids = page
-        .apply(filter.apply(incidents::table.into_boxed()))
+        .apply(
+            filter.apply(incidents::table.into_boxed()),
+            filter.search.as_ref(),
+        )
         .select(incidents::id);
     let page_ids: Vec<i64> = AsOf::new(ids, scope).load(conn)?;
+    rows_by_ids(conn, &page_ids, scope)
+}
+
+/// The rows of `ids` among the versions of `scope`, in the order of `ids`.
+fn rows_by_ids(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    scope: Scope,
+) -> QueryResult<Vec<StoredIncident>> {
     let rows_by_id = incidents::table
-        .filter(bigint_in(incidents::id, page_ids.clone()))
+        .filter(bigint_in(incidents::id, ids.to_vec()))
         .select(StoredIncident::as_select());
     let mut rows: HashMap<i64, StoredIncident> = AsOf::new(rows_by_id, scope)
         .load_iter(conn)?
         .map(|row| row.map(|row| (row.id, row)))
         .collect::<QueryResult<_>>()?;
-    Ok(page_ids.iter().filter_map(|id| rows.remove(id)).collect())
+    Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
 }
 
 /// How many incidents match `filter`.

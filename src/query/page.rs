@@ -9,7 +9,8 @@ use diesel::sql_types::{Bool, Integer};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::filter::IncidentQuery;
+use super::filter::{Filter, IncidentQuery};
+use super::search::Search;
 use crate::db::incidents::StoredIncident;
 use crate::db::schema::incidents;
 use crate::db::sql::{sql, Sql};
@@ -22,7 +23,10 @@ use crate::param_name;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Order of the rows; ties are broken by id in the same direction. `-killed` puts
-    /// incidents with unknown killed last. Example: `-occurred_on`.
+    /// incidents with unknown killed last. `relevance` (with `q`, not with `as_of` or
+    /// `release`): best match first (SQLite's bm25, PostgreSQL's `ts_rank`), then newest;
+    /// its pages are stable while no incident is written, as every write changes the scores.
+    /// Example: `-occurred_on`.
     #[param(inline)]
     pub sort: Option<Sort>,
     /// Rows per page, 1 to 1000 (default 100). Example: `100`.
@@ -52,6 +56,8 @@ pub enum Sort {
     LeastInjuredFirst,
     #[serde(rename = "id")]
     Id,
+    #[serde(rename = "relevance")]
+    Relevance,
 }
 
 impl WireName for Sort {}
@@ -69,7 +75,7 @@ impl Sort {
         match self {
             Sort::MostKilledFirst | Sort::LeastKilledFirst => Some(Figure::Killed),
             Sort::MostInjuredFirst | Sort::LeastInjuredFirst => Some(Figure::Injured),
-            Sort::NewestFirst | Sort::OldestFirst | Sort::Id => None,
+            Sort::NewestFirst | Sort::OldestFirst | Sort::Id | Sort::Relevance => None,
         }
     }
 }
@@ -115,11 +121,13 @@ impl Figure {
 }
 
 /// Where the previous page ended; also a row's key in the page's order (ascending).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
 pub enum Cursor {
     Date(NaiveDate, i64),
     /// A casualty sort's key (see `Figure`) and id.
     Figure(i32, i64),
+    /// The relevance sort's score (see `Search::score`), date and id.
+    Relevance(f64, NaiveDate, i64),
     Id(i64),
 }
 
@@ -160,9 +168,13 @@ impl TryFrom<PageParams> for Page {
 
 impl Page {
     /// `query` ordered, started after the cursor, and limited to one row more than the page
-    /// (the extra row tells whether there is a next page).
-    pub fn apply(&self, query: IncidentQuery) -> IncidentQuery {
-        let query = self.after_cursor(self.sorted(query));
+    /// (the extra row tells whether there is a next page); `search` is the filter's, which
+    /// the relevance sort scores by.
+    pub fn apply(&self, query: IncidentQuery, search: Option<&Search>) -> IncidentQuery {
+        let query = match (self.sort, search) {
+            (Sort::Relevance, Some(search)) => self.by_relevance(query, search),
+            _ => self.after_cursor(self.sorted(query)),
+        };
         query.limit(self.limit + 1)
     }
 
@@ -171,9 +183,40 @@ impl Page {
         self.sort.descending()
     }
 
-    /// Whether the order is by casualties, which no index holds.
-    pub fn sorts_by_figure(&self) -> bool {
-        self.sort.figure().is_some()
+    /// The relevance sort needs `q`, and scores the current index only.
+    pub fn check_sort(&self, filter: &Filter) -> AppResult<()> {
+        let problem = match (self.sort, &filter.search) {
+            (Sort::Relevance, None) => "relevance needs q, the words it ranks by",
+            (Sort::Relevance, _) if filter.as_of.is_some() || filter.release.is_some() => {
+                "relevance ranks incidents as they are now: not with as_of or release"
+            }
+            _ => return Ok(()),
+        };
+        Err(AppError::parameter(param_name!(PageParams, sort), problem))
+    }
+
+    /// Whether the order is by a figure or a score, which no index holds.
+    pub fn sorts_off_index(&self) -> bool {
+        self.sort.figure().is_some() || self.sort == Sort::Relevance
+    }
+
+    /// Best score first, then newest: `score > s OR (score = s AND (occurred_on, id) <
+    /// (date, id))` after a cursor.
+    fn by_relevance(&self, query: IncidentQuery, search: &Search) -> IncidentQuery {
+        let query = query.order((
+            search.score().asc(),
+            incidents::occurred_on.desc(),
+            incidents::id.desc(),
+        ));
+        let Some(Cursor::Relevance(score, date, id)) = self.cursor else {
+            return query;
+        };
+        query.filter(
+            search
+                .score()
+                .gt(score)
+                .or(search.score().eq(score).and(row_after(" < ", date, id))),
+        )
     }
 
     /// `query` in this sort's order.
@@ -181,7 +224,7 @@ impl Page {
         match self.sort {
             Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
             Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
-            Sort::Id => query.order(incidents::id.asc()),
+            Sort::Id | Sort::Relevance => query.order(incidents::id.asc()),
             sort => {
                 let key = sql::<Integer>(sort.figure().map_or("id", Figure::sort_key));
                 if sort.descending() {
@@ -196,7 +239,7 @@ impl Page {
     fn after_cursor(&self, query: IncidentQuery) -> IncidentQuery {
         let descending = self.sort.descending();
         match self.cursor.clone() {
-            None => query,
+            None | Some(Cursor::Relevance(..)) => query,
             Some(Cursor::Id(id)) => query.filter(incidents::id.gt(id)),
             // A row-value comparison is one range of the date index on both databases (an
             // `a < x OR (a = x AND b < y)` made PostgreSQL scan the table for every page); the
@@ -228,9 +271,12 @@ impl Page {
         }
     }
 
-    /// The cursor that continues after `row`.
-    pub fn cursor_after(&self, row: &StoredIncident) -> Cursor {
+    /// The cursor that continues after `row`; `score` is its score in the relevance sort.
+    pub fn cursor_after(&self, row: &StoredIncident, score: Option<f64>) -> Cursor {
         match (self.sort, self.sort.figure()) {
+            (Sort::Relevance, _) => {
+                Cursor::Relevance(score.unwrap_or_default(), row.occurred_on, row.id)
+            }
             (_, Some(figure)) => Cursor::Figure(figure.key_of(row), row.id),
             (Sort::NewestFirst | Sort::OldestFirst, None) => Cursor::Date(row.occurred_on, row.id),
             _ => Cursor::Id(row.id),
@@ -242,10 +288,15 @@ impl Page {
         let key = match cursor {
             Cursor::Date(date, _) => date.to_string(),
             Cursor::Figure(figure, _) => figure.to_string(),
+            // Rust writes the shortest text that reads back as the same float.
+            Cursor::Relevance(score, date, _) => format!("{score} {date}"),
             Cursor::Id(_) => String::new(),
         };
         let id = match cursor {
-            Cursor::Date(_, id) | Cursor::Figure(_, id) | Cursor::Id(id) => id,
+            Cursor::Date(_, id)
+            | Cursor::Figure(_, id)
+            | Cursor::Relevance(_, _, id)
+            | Cursor::Id(id) => id,
         };
         URL_SAFE_NO_PAD.encode(format!("{}|{key}|{id}", self.sort.wire_name()))
     }
@@ -275,14 +326,24 @@ fn decode_cursor(text: &str, sort: Sort) -> Result<Cursor, String> {
         return Err(invalid());
     }
     let id: i64 = id.parse().map_err(|_| invalid())?;
-    match sort {
-        Sort::NewestFirst | Sort::OldestFirst => key
-            .parse::<NaiveDate>()
+    // Only the dates rows can have: others are out of PostgreSQL's range.
+    let date = |text: &str| {
+        text.parse::<NaiveDate>()
             .ok()
-            // Only the dates rows can have: others are out of PostgreSQL's range.
             .filter(|date| (1..=9999).contains(&date.year()))
+    };
+    match sort {
+        Sort::NewestFirst | Sort::OldestFirst => date(key)
             .map(|date| Cursor::Date(date, id))
             .ok_or_else(invalid),
+        Sort::Relevance => {
+            let (score, day) = key.split_once(' ').ok_or_else(invalid)?;
+            let score = score.parse::<f64>().ok().filter(|s| s.is_finite());
+            match (score, date(day)) {
+                (Some(score), Some(day)) => Ok(Cursor::Relevance(score, day, id)),
+                _ => Err(invalid()),
+            }
+        }
         Sort::Id => Ok(Cursor::Id(id)),
         _ => key
             .parse()

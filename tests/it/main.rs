@@ -18,6 +18,7 @@ mod properties;
 mod regions;
 mod reliability;
 mod replicas;
+mod search;
 mod security;
 mod stats;
 mod vocabularies;
