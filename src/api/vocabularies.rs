@@ -52,7 +52,7 @@ impl IntoParams for VocabularyQuery {
 #[utoipa::path(
     tag = "vocabularies",
     params(
-        ("field" = VocabularyField, Path, description = "The field. Example: `admin1`."),
+        ("field" = inline(VocabularyField), Path, description = "The field. Example: `admin1`."),
         VocabularyQuery,
     ),
     responses(

@@ -87,3 +87,17 @@ fn every_operation_documents_its_errors_and_every_parameter_has_an_example_or_sc
         assert!(stats.contains(&name), "GET /v1/stats documents {name}");
     }
 }
+
+#[test]
+fn every_schema_reference_resolves() {
+    let document: Value = serde_json::from_str(&generated()).unwrap();
+    let text = document.to_string();
+    let schemas = &document["components"]["schemas"];
+    let prefix = "\"#/components/schemas/";
+    let dangling: Vec<&str> = text
+        .match_indices(prefix)
+        .filter_map(|(at, _)| text[at + prefix.len()..].split('"').next())
+        .filter(|name| schemas.get(name).is_none())
+        .collect();
+    assert!(dangling.is_empty(), "unresolvable references: {dangling:?}");
+}
