@@ -158,22 +158,7 @@ fn as_of_pages_with_cursors_and_refuses_what_it_cannot_answer() {
     let then = instant_between();
     app.create(&incident("IQ", "2021-01-09"));
     patch(&app, ids[0], json!({"occurred_on": "2021-02-01"}), None);
-    let mut walked = Vec::new();
-    let mut path = format!("/v1/incidents?as_of={then}&limit=2");
-    loop {
-        let page = app.get_json(&path);
-        walked.extend(
-            page["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_i64().unwrap()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/v1/incidents?as_of={then}&limit=2&cursor={cursor}"),
-            None => break,
-        }
-    }
+    let walked = app.walk(&format!("/v1/incidents?as_of={then}&limit=2"));
     let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
     assert_eq!(walked, newest_first);
     let count = app.get_json(&format!(

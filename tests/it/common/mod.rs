@@ -202,6 +202,26 @@ impl TestApp {
         self.with_token(request, &self.admin)
     }
 
+    /// The ids of every page of `GET path` (a query string with `limit`), following
+    /// `next_cursor` to the end.
+    pub fn walk(&self, path: &str) -> Vec<i64> {
+        let mut walked = Vec::new();
+        let mut page = self.get_json(path);
+        loop {
+            walked.extend(
+                page["data"]
+                    .as_array()
+                    .expect("data")
+                    .iter()
+                    .map(|i| i["id"].as_i64().unwrap()),
+            );
+            match page["next_cursor"].as_str() {
+                Some(cursor) => page = self.get_json(&format!("{path}&cursor={cursor}")),
+                None => return walked,
+            }
+        }
+    }
+
     /// The ids of `GET path`'s `data`, in order.
     pub fn ids(&self, path: &str) -> Vec<i64> {
         self.get_json(path)["data"]
