@@ -384,6 +384,15 @@ pub fn stats(
 ) -> AppResult<Vec<StatsRow>> {
     match month_sums(filter, &grouping.keys) {
         Some(sums) => computed(conn, filter, grouping, sums, Source::Months),
+        // Grouped by region, the named regions' members are read too, which the data's
+        // generation does not follow.
+        None if grouping.keys.contains(&GroupKey::Region) => computed(
+            conn,
+            filter,
+            grouping,
+            matching_incidents(filter),
+            Source::Incidents,
+        ),
         None => {
             let generation = history::generation(conn)?;
             let query = format!("{filter:?} {grouping:?}");

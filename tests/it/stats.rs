@@ -311,6 +311,21 @@ fn kept_stats_follow_every_write() {
         "a deletion shows on the map"
     );
 
+    // Named regions change without touching an incident: by region, and filtered by one.
+    let by_region = "group_by=region&event_type=Explosions/Remote violence";
+    let named = |name: &str| {
+        stats(&app, by_region)
+            .into_iter()
+            .any(|row| row["group"]["region"] == name)
+    };
+    assert!(!named("Kabul Watch"));
+    assert!(app.put_region("Kabul Watch", &["AF"]).status().is_success());
+    assert!(named("Kabul Watch"), "a new named region shows");
+    let in_region = "group_by=dataset&region=Kabul Watch";
+    assert_eq!(stats(&app, in_region)[0]["incidents"], 1);
+    assert!(app.put_region("Kabul Watch", &["SY"]).status().is_success());
+    assert_eq!(stats(&app, in_region), Vec::<Value>::new(), "its new members count");
+
     let imported = app.import("format=ndjson", generated_ndjson(30));
     assert_eq!(imported.status(), 200);
     let total: i64 = stats(&app, "group_by=dataset")
