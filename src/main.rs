@@ -82,8 +82,9 @@ enum Command {
     /// Run the pending migrations (serve and every other command also do, first).
     Migrate,
     /// Give every incident the full-text search text of this version's rules (rows stored by
-    /// an older version keep theirs until written); prints how many changed. Safe while the
-    /// service runs: a thousand incidents a transaction, no new versions.
+    /// an older version keep theirs until written); prints how many changed, and the ids of
+    /// any whose stored document it could not read. Safe while the service runs: a thousand
+    /// incidents a statement, no new versions, an incident written meanwhile left as written.
     Reindex,
     /// Draft an incident from a news report in FILE (`-` reads standard input); prints the
     /// draft, its evidence and warnings as JSON, as `POST /v1/drafts` answers. Stores nothing.
@@ -175,11 +176,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Reindex => {
             let mut conn = open(&config()?)?;
-            let changed = db::incidents::reindex_search(&mut conn, |id| {
+            let done = db::incidents::reindex_search(&mut conn, |id| {
                 tracing::debug!(id, "reindexed up to");
             })
             .context("cannot reindex")?;
-            print(&format!("{{\"reindexed\": {changed}}}"))
+            print(&serde_json::to_string(&done)?)
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

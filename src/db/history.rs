@@ -194,28 +194,31 @@ pub fn versions(
     after: i32,
     limit: i64,
 ) -> QueryResult<Vec<Version>> {
-    let archived: Vec<ArchivedVersion> = incident_versions::table
+    // The current version first, then the archived ones before it: a write landing between
+    // the two reads then shows on the next page instead of falling between them.
+    let current: Option<CurrentVersion> = incidents::table
+        .find(id)
+        .filter(incidents::version.gt(after))
+        .select(CurrentVersion::as_select())
+        .first(conn)
+        .optional()?;
+    let mut archived = incident_versions::table
         .filter(incident_versions::id.eq(id))
         .filter(incident_versions::version.gt(after))
+        .into_boxed();
+    if let Some(current) = &current {
+        archived = archived.filter(incident_versions::version.lt(current.stored.version));
+    }
+    let archived: Vec<ArchivedVersion> = archived
         .order(incident_versions::version)
         .limit(limit)
         .select(ArchivedVersion::as_select())
         .load(conn)?;
-    // The current version comes after every archived one: read only when the page has room.
-    let current: Option<CurrentVersion> = if (archived.len() as i64) < limit {
-        incidents::table
-            .find(id)
-            .filter(incidents::version.gt(after))
-            .select(CurrentVersion::as_select())
-            .first(conn)
-            .optional()?
-    } else {
-        None
-    };
+    let room = (archived.len() as i64) < limit;
     archived
         .into_iter()
         .map(ArchivedVersion::into_version)
-        .chain(current.map(CurrentVersion::into_version))
+        .chain(current.filter(|_| room).map(CurrentVersion::into_version))
         .collect()
 }
 
@@ -261,7 +264,8 @@ pub fn last_imported(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Inc
 /// a time) the highest incident id and version id: every insertion takes a new highest id, and
 /// every update and deletion archives a version under a new highest version id. On PostgreSQL,
 /// where concurrent writers may commit ids out of order, the position in the write-ahead log
-/// that the data reflects (the primary's, or a replica's replayed one): every commit moves it.
+/// that the data reflects (the primary's insert position, or a replica's replayed one): every
+/// commit moves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Generation {
     Ids {
@@ -282,7 +286,7 @@ pub fn generation(conn: &mut DbConnection) -> QueryResult<Generation> {
         }),
         DbConnection::Postgres(pg) => diesel::select(sql::<diesel::sql_types::Text>(
             "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
-             ELSE pg_current_wal_lsn() END)::text",
+             ELSE pg_current_wal_insert_lsn() END)::text",
         ))
         .get_result(pg)
         .map(Generation::WalPosition),

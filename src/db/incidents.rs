@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
-use super::{on_backend, write_transaction, DbConnection, SEARCH_DEFERRED, SEARCH_KEY};
+use super::{on_backend, DbConnection, SEARCH_DEFERRED, SEARCH_KEY};
 use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident, IncidentBody};
 use crate::model::validate::ValidIncident;
@@ -226,59 +226,85 @@ fn search_text(input: &IncidentBody) -> String {
     searchable(texts)
 }
 
-/// Incidents `reindex_search` reads and writes in one transaction.
+/// Incidents `reindex_search` reads and writes in one statement.
 const REINDEX_BATCH: i64 = 1000;
 
+/// What `reindex_search` did.
+#[derive(Debug, Default, Serialize)]
+pub struct Reindexed {
+    /// Incidents whose search text changed.
+    pub reindexed: u64,
+    /// Incidents whose stored document did not read as an incident, left as they were.
+    pub skipped: Vec<i64>,
+}
+
 /// Gives every incident the search text the current rules make of its stored document, where
-/// it differs (rows written before a change of the rules keep their old text until written);
-/// returns how many changed. The triggers keep the full-text index in step; no version is
-/// made, as the incident's content does not change. `progress` hears the last id done.
+/// it differs (rows written before a change of the rules keep their old text until written).
+/// The triggers keep the full-text index in step; no version is made, as the content does not
+/// change. Each batch is one statement: an incident written meanwhile (another version) is
+/// left to its writer, and PostgreSQL's per-statement month-sum triggers run once a batch.
+/// `progress` hears the last id done.
 pub fn reindex_search(
     conn: &mut DbConnection,
     mut progress: impl FnMut(i64),
-) -> Result<u64, ReindexError> {
-    let (mut after, mut changed) = (0, 0);
+) -> QueryResult<Reindexed> {
+    let (mut after, mut done) = (0, Reindexed::default());
     loop {
-        let rows: Vec<(i64, String, String)> = incidents::table
+        let rows: Vec<(i64, i32, String, String)> = incidents::table
             .filter(incidents::id.gt(after))
             .order(incidents::id)
             .limit(REINDEX_BATCH)
-            .select((incidents::id, incidents::document, incidents::search_text))
+            .select((
+                incidents::id,
+                incidents::version,
+                incidents::document,
+                incidents::search_text,
+            ))
             .load(conn)?;
-        let Some(last) = rows.last().map(|(id, _, _)| *id) else {
-            return Ok(changed);
+        let Some(last) = rows.last().map(|(id, ..)| *id) else {
+            return Ok(done);
         };
-        changed += write_transaction(conn, |conn| reindex_rows(conn, rows))?;
+        let mut changed = Vec::new();
+        for (id, version, document, stored) in rows {
+            match serde_json::from_str::<IncidentBody>(&document) {
+                Ok(body) => {
+                    let text = search_text(&body);
+                    if text != stored {
+                        changed
+                            .push(serde_json::json!({"id": id, "version": version, "text": text}));
+                    }
+                }
+                Err(_) => done.skipped.push(id),
+            }
+        }
+        if !changed.is_empty() {
+            done.reindexed +=
+                set_search_texts(conn, &serde_json::Value::from(changed).to_string())?;
+        }
         after = last;
         progress(after);
     }
 }
 
-fn reindex_rows(
-    conn: &mut DbConnection,
-    rows: Vec<(i64, String, String)>,
-) -> Result<u64, ReindexError> {
-    let mut changed = 0;
-    for (id, document, stored) in rows {
-        let body: IncidentBody =
-            serde_json::from_str(&document).map_err(|error| ReindexError::Document(id, error))?;
-        let text = search_text(&body);
-        if text != stored {
-            diesel::update(incidents::table.find(id))
-                .set(incidents::search_text.eq(text))
-                .execute(conn)?;
-            changed += 1;
+/// Sets the search text of each `{id, version, text}` of the JSON array `changes` whose
+/// incident is still at that version, in one statement; returns how many it set.
+fn set_search_texts(conn: &mut DbConnection, changes: &str) -> QueryResult<u64> {
+    let sql = match conn {
+        DbConnection::Postgres(_) => {
+            "UPDATE incidents SET search_text = v.text \
+             FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, version integer, text text) \
+             WHERE incidents.id = v.id AND incidents.version = v.version"
         }
-    }
-    Ok(changed)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReindexError {
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-    #[error("incident {0}: its stored document does not read as an incident: {1}")]
-    Document(i64, serde_json::Error),
+        DbConnection::Sqlite(_) => {
+            "UPDATE incidents SET search_text = v.value ->> 'text' FROM json_each(?) v \
+             WHERE incidents.id = v.value ->> 'id' \
+             AND incidents.version = v.value ->> 'version'"
+        }
+    };
+    let set = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(changes)
+        .execute(conn)?;
+    Ok(set as u64)
 }
 
 /// Who wrote a version, why and how: the columns that record it.

@@ -7,7 +7,7 @@
 //! fills its own; nothing needs sharing.
 
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
@@ -32,7 +32,7 @@ struct Answers {
 
 struct Cached {
     generation: Generation,
-    rows: Vec<StatsRow>,
+    rows: Arc<Vec<StatsRow>>,
 }
 
 impl Default for StatsCache {
@@ -56,23 +56,25 @@ impl StatsCache {
         compute: impl FnOnce() -> AppResult<Vec<StatsRow>>,
     ) -> AppResult<Vec<StatsRow>> {
         if let Some(rows) = self.kept(&query, &generation) {
-            return Ok(rows);
+            return Ok(rows.as_ref().clone());
         }
         let rows = compute()?;
         self.keep(query, generation, &rows);
         Ok(rows)
     }
 
-    fn kept(&self, query: &str, generation: &Generation) -> Option<Vec<StatsRow>> {
+    /// The kept answer, shared: it is copied after the lock is let go.
+    fn kept(&self, query: &str, generation: &Generation) -> Option<Arc<Vec<StatsRow>>> {
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         let cached = answers.by_query.get(query)?;
-        (cached.generation == *generation).then(|| cached.rows.clone())
+        (cached.generation == *generation).then(|| Arc::clone(&cached.rows))
     }
 
     fn keep(&self, query: String, generation: Generation, rows: &[StatsRow]) {
         if rows.len() > ROWS {
             return;
         }
+        let rows = Arc::new(rows.to_vec());
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         let answers = &mut *answers;
         if let Some(old) = answers.by_query.pop(&query) {
@@ -85,7 +87,6 @@ impl StatsCache {
             }
         }
         answers.rows += rows.len();
-        let rows = rows.to_vec();
         answers.by_query.put(query, Cached { generation, rows });
     }
 }

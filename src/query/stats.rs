@@ -384,9 +384,10 @@ pub fn stats(
 ) -> AppResult<Vec<StatsRow>> {
     match month_sums(filter, &grouping.keys) {
         Some(sums) => computed(conn, filter, grouping, sums, Source::Months),
-        // Grouped by region, the named regions' members are read too, which the data's
-        // generation does not follow.
-        None if grouping.keys.contains(&GroupKey::Region) => computed(
+        // Not kept: grouped by region, the named regions' members are read too, and `q` reads
+        // the search text, which `incidentdb reindex` rewrites; the data's generation follows
+        // neither.
+        None if grouping.keys.contains(&GroupKey::Region) || filter.search.is_some() => computed(
             conn,
             filter,
             grouping,

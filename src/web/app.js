@@ -322,12 +322,15 @@
     const refresh = () => {
       clearTimeout(timer);
       timer = setTimeout(async () => {
-        const typed = input(name).value.split(',').pop().trim();
+        const names = input(name).value.split(',');
+        const typed = names.pop().trim();
+        // Each option is the whole field: the names already given, then a suggestion.
+        const given = names.map((n) => `${n.trim()}, `).join('');
         const params = [...apiParams([name, 'q']), ['limit', '50']];
         if (typed) params.push(['q', typed]);
         try {
           const vocabulary = await suggest(`/v1/vocabularies/${name}?${qs(params)}`);
-          fillList(name, vocabulary.data.map((entry) => entry.value));
+          fillList(name, vocabulary.data.map((entry) => `${given}${entry.value}`));
         } catch (error) {
           // The views show what is wrong with the filters; a suggestion has nothing to add.
           if (error !== STALE) fillList(name, []);
@@ -731,7 +734,8 @@
     }
     if (!items.length) items.push(el('li', { class: 'none' }, el('span', { text: 'no matches' })));
     list.replaceChildren(...items);
-    if (field !== 'region' && field !== 'country' && field !== 'claim') {
+    // The facet's values suggest the field's values, unless one is typing there.
+    if (field !== 'region' && field !== 'country' && field !== 'claim' && document.activeElement !== input(field)) {
       fillList(field, entries.map((e) => e.value));
     }
   }

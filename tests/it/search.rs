@@ -258,10 +258,16 @@ fn reindex_mends_stale_search_text() {
         assert!(output.status.success(), "{output:?}");
         serde_json::from_slice::<Value>(&output.stdout).unwrap()
     };
-    assert_eq!(reindex(), json!({"reindexed": 1}));
+    assert_eq!(reindex(), json!({"reindexed": 1, "skipped": []}));
     assert_eq!(app.ids("/v1/incidents?q=rockets"), vec![id]);
     assert_eq!(app.ids("/v1/incidents?q=stale"), Vec::<i64>::new());
-    assert_eq!(reindex(), json!({"reindexed": 0}));
+    assert_eq!(reindex(), json!({"reindexed": 0, "skipped": []}));
+    let unreadable = app.create(&kabul())["id"].as_i64().unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE incidents SET document = '{{\"occurred_on\": 5}}' WHERE id = {unreadable}"
+    ))
+    .unwrap();
+    assert_eq!(reindex(), json!({"reindexed": 0, "skipped": [unreadable]}));
     let history = app.get_json(&format!("/v1/incidents/{id}/history"));
     assert_eq!(
         history["data"].as_array().unwrap().len(),

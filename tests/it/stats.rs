@@ -324,7 +324,11 @@ fn kept_stats_follow_every_write() {
     let in_region = "group_by=dataset&region=Kabul Watch";
     assert_eq!(stats(&app, in_region)[0]["incidents"], 1);
     assert!(app.put_region("Kabul Watch", &["SY"]).status().is_success());
-    assert_eq!(stats(&app, in_region), Vec::<Value>::new(), "its new members count");
+    assert_eq!(
+        stats(&app, in_region),
+        Vec::<Value>::new(),
+        "its new members count"
+    );
 
     let imported = app.import("format=ndjson", generated_ndjson(30));
     assert_eq!(imported.status(), 200);
