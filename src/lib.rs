@@ -45,6 +45,7 @@ pub fn state(config: Config) -> anyhow::Result<Data<AppState>> {
         imports,
         rate_limit: middleware::RateLimit::of(&config),
         known_keys: api::auth::KnownKeys::default(),
+        stats_cache: std::sync::Arc::default(),
         metrics,
         config,
     }))

@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::auth::Caller;
 use super::conditional::{if_match, if_none_match, Tags};
 use super::history::change;
-use super::{parse_json, requested_format, spawn_long, AppState};
+use super::{page_response, parse_json, requested_format, spawn_long, AppState};
 use crate::db::history;
 use crate::db::incidents as store;
 use crate::db::keys::Role;
@@ -114,11 +114,13 @@ async fn list_incidents(
             Ok((page_body(&listing, next_cursor.as_deref()), next_cursor))
         })
         .await?;
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        response.insert_header((header::LINK, links(&req, cursor)));
-    }
-    Ok(response.content_type(ContentType::json()).body(body))
+    Ok(page_response(
+        &req,
+        param_name!(PageParams, cursor),
+        next_cursor.as_deref(),
+    )
+    .content_type(ContentType::json())
+    .body(body))
 }
 
 /// The `IncidentPage` JSON of `listing`, written straight from the stored documents: they are
@@ -147,24 +149,6 @@ pub fn page_body(listing: &query::Listing, next_cursor: Option<&str>) -> String 
     }
     out.push('}');
     out
-}
-
-/// `Link` to the next page and the first, as absolute URLs: the request's, with `cursor`
-/// replaced or removed.
-fn links(req: &HttpRequest, next_cursor: &str) -> String {
-    let cursor = param_name!(PageParams, cursor);
-    let mut pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    pairs.retain(|(name, _)| name != cursor);
-    let info = req.connection_info();
-    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
-    let url = |pairs: &[(String, String)]| match serde_urlencoded::to_string(pairs) {
-        Ok(query) if !query.is_empty() => format!("{base}?{query}"),
-        _ => base.clone(),
-    };
-    let first = url(&pairs);
-    pairs.push((cursor.into(), next_cursor.into()));
-    format!("<{}>; rel=\"next\", <{first}>; rel=\"first\"", url(&pairs))
 }
 
 /// Streams every incident `filter` matches: the batches are read on a blocking thread and

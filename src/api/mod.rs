@@ -38,6 +38,8 @@ pub struct AppState {
     /// The rate limit, when one is set.
     pub rate_limit: Option<crate::middleware::RateLimit>,
     pub known_keys: auth::KnownKeys,
+    /// Stats answers kept while the data is unchanged (`query::cache`).
+    pub stats_cache: std::sync::Arc<crate::query::cache::StatsCache>,
     /// Request counts and latencies, served at `/metrics`.
     pub metrics: actix_web_prom::PrometheusMetrics,
 }
@@ -228,4 +230,34 @@ pub fn requested_format<F: TryFrom<Format>>(req: &HttpRequest, given: Option<F>)
             .into_iter()
             .find_map(|format| F::try_from(format).ok())
     })
+}
+
+/// A 200 for a page; with a `Link` to the next page and the first where there is a next.
+pub fn page_response(
+    req: &HttpRequest,
+    cursor: &str,
+    next_cursor: Option<&str>,
+) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    if let Some(next) = next_cursor {
+        response.insert_header((header::LINK, links(req, cursor, next)));
+    }
+    response
+}
+
+/// `Link` to the next page and the first, as absolute URLs: the request's, with the paging
+/// parameter `cursor` replaced or removed.
+fn links(req: &HttpRequest, cursor: &str, next_cursor: &str) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    pairs.retain(|(name, _)| name != cursor);
+    let info = req.connection_info();
+    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
+    let url = |pairs: &[(String, String)]| match serde_urlencoded::to_string(pairs) {
+        Ok(query) if !query.is_empty() => format!("{base}?{query}"),
+        _ => base.clone(),
+    };
+    let first = url(&pairs);
+    pairs.push((cursor.into(), next_cursor.into()));
+    format!("<{}>; rel=\"next\", <{first}>; rel=\"first\"", url(&pairs))
 }

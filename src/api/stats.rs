@@ -69,10 +69,11 @@ async fn get_stats(
     let grouping = Grouping::parse(stats_params.group_by, stats_params.cell)?;
     let format = requested_format(&req, stats_params.format).unwrap_or_default();
     let group_by = grouping.keys.clone();
+    let cache = state.stats_cache.clone();
     let (data, as_of) = state
         .read(move |conn| {
             filter.resolve(conn)?;
-            let rows = stats::stats(conn, &filter, &grouping)?;
+            let rows = stats::stats(conn, &filter, &grouping, &cache)?;
             if rows.iter().all(|row| row.incidents == 0) {
                 filter.check_vocabularies()?;
             }

@@ -186,19 +186,32 @@ pub fn find_at(
         .transpose()
 }
 
-/// Every version of incident `id`, oldest first, a deletion last; empty when no incident ever
-/// had this id.
-pub fn versions(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<Version>> {
+/// Up to `limit` versions of incident `id` after version `after`, oldest first, a deletion
+/// last; empty when no incident ever had this id (or none after `after`).
+pub fn versions(
+    conn: &mut DbConnection,
+    id: i64,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<Version>> {
     let archived: Vec<ArchivedVersion> = incident_versions::table
         .filter(incident_versions::id.eq(id))
+        .filter(incident_versions::version.gt(after))
         .order(incident_versions::version)
+        .limit(limit)
         .select(ArchivedVersion::as_select())
         .load(conn)?;
-    let current: Option<CurrentVersion> = incidents::table
-        .find(id)
-        .select(CurrentVersion::as_select())
-        .first(conn)
-        .optional()?;
+    // The current version comes after every archived one: read only when the page has room.
+    let current: Option<CurrentVersion> = if (archived.len() as i64) < limit {
+        incidents::table
+            .find(id)
+            .filter(incidents::version.gt(after))
+            .select(CurrentVersion::as_select())
+            .first(conn)
+            .optional()?
+    } else {
+        None
+    };
     archived
         .into_iter()
         .map(ArchivedVersion::into_version)
@@ -242,4 +255,36 @@ pub fn last_imported(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Inc
         .map(|d| serde_json::from_str(&d))
         .transpose()
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// What changes whenever the incidents do, and reads in microseconds. On SQLite (one writer at
+/// a time) the highest incident id and version id: every insertion takes a new highest id, and
+/// every update and deletion archives a version under a new highest version id. On PostgreSQL,
+/// where concurrent writers may commit ids out of order, the position in the write-ahead log
+/// that the data reflects (the primary's, or a replica's replayed one): every commit moves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Generation {
+    Ids {
+        incident: Option<i64>,
+        version: Option<i64>,
+    },
+    WalPosition(String),
+}
+
+pub fn generation(conn: &mut DbConnection) -> QueryResult<Generation> {
+    use diesel::dsl::{max, sql};
+    match conn {
+        DbConnection::Sqlite(sqlite) => Ok(Generation::Ids {
+            incident: incidents::table.select(max(incidents::id)).first(sqlite)?,
+            version: incident_versions::table
+                .select(max(incident_versions::version_id))
+                .first(sqlite)?,
+        }),
+        DbConnection::Postgres(pg) => diesel::select(sql::<diesel::sql_types::Text>(
+            "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+             ELSE pg_current_wal_lsn() END)::text",
+        ))
+        .get_result(pg)
+        .map(Generation::WalPosition),
+    }
 }

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use super::schema::{deleted_incidents, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
-use super::{on_backend, DbConnection, SEARCH_DEFERRED, SEARCH_KEY};
+use super::{on_backend, write_transaction, DbConnection, SEARCH_DEFERRED, SEARCH_KEY};
 use crate::model::history::{Change, ChangeKind};
-use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident};
+use crate::model::incident::{Casualties, DatePrecision, GeoPrecision, Incident, IncidentBody};
 use crate::model::validate::ValidIncident;
 use crate::query::search::searchable;
 
@@ -197,7 +197,7 @@ impl<'a> IncidentValues<'a> {
             injured_low: injured.low,
             injured_best: injured.best,
             injured_high: injured.high,
-            search_text: search_text(valid),
+            search_text: search_text(valid.body()),
             document: document(valid),
         }
     }
@@ -206,8 +206,7 @@ impl<'a> IncidentValues<'a> {
 /// What `q` searches (see `query::search`): description, place names, perpetrators, the
 /// sources' titles and excerpts, and the attributes that hold prose or names (values of more
 /// than one word: a source's notes or summary, the other side; not codes and flags).
-fn search_text(valid: &ValidIncident) -> String {
-    let input = valid.body();
+fn search_text(input: &IncidentBody) -> String {
     let location = &input.location;
     let mut texts: Vec<&str> = Vec::new();
     texts.extend(input.description.as_deref());
@@ -225,6 +224,61 @@ fn search_text(valid: &ValidIncident) -> String {
     let prose = input.attributes.values().filter_map(|value| value.as_str());
     texts.extend(prose.filter(|text| text.trim().contains(char::is_whitespace)));
     searchable(texts)
+}
+
+/// Incidents `reindex_search` reads and writes in one transaction.
+const REINDEX_BATCH: i64 = 1000;
+
+/// Gives every incident the search text the current rules make of its stored document, where
+/// it differs (rows written before a change of the rules keep their old text until written);
+/// returns how many changed. The triggers keep the full-text index in step; no version is
+/// made, as the incident's content does not change. `progress` hears the last id done.
+pub fn reindex_search(
+    conn: &mut DbConnection,
+    mut progress: impl FnMut(i64),
+) -> Result<u64, ReindexError> {
+    let (mut after, mut changed) = (0, 0);
+    loop {
+        let rows: Vec<(i64, String, String)> = incidents::table
+            .filter(incidents::id.gt(after))
+            .order(incidents::id)
+            .limit(REINDEX_BATCH)
+            .select((incidents::id, incidents::document, incidents::search_text))
+            .load(conn)?;
+        let Some(last) = rows.last().map(|(id, _, _)| *id) else {
+            return Ok(changed);
+        };
+        changed += write_transaction(conn, |conn| reindex_rows(conn, rows))?;
+        after = last;
+        progress(after);
+    }
+}
+
+fn reindex_rows(
+    conn: &mut DbConnection,
+    rows: Vec<(i64, String, String)>,
+) -> Result<u64, ReindexError> {
+    let mut changed = 0;
+    for (id, document, stored) in rows {
+        let body: IncidentBody =
+            serde_json::from_str(&document).map_err(|error| ReindexError::Document(id, error))?;
+        let text = search_text(&body);
+        if text != stored {
+            diesel::update(incidents::table.find(id))
+                .set(incidents::search_text.eq(text))
+                .execute(conn)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReindexError {
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error("incident {0}: its stored document does not read as an incident: {1}")]
+    Document(i64, serde_json::Error),
 }
 
 /// Who wrote a version, why and how: the columns that record it.

@@ -211,9 +211,14 @@ pub fn defer_indexes(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
         "CREATE TEMP TABLE {SEARCH_DEFERRED} (unused INTEGER)"
     ))?;
     let mut statements: Vec<String> = definitions.into_iter().map(|d| d.sql).collect();
+    // FTS5 writes a segment each time its pending terms pass `hashsize` (1 MiB by default):
+    // 64 MiB while it takes every incident at once makes fewer segments to merge.
     statements.push(format!(
-        "DROP TABLE temp.{SEARCH_DEFERRED}; INSERT INTO incident_search (rowid, search_text) \
-         SELECT {SEARCH_KEY}, search_text FROM incidents ORDER BY occurred_on, id"
+        "DROP TABLE temp.{SEARCH_DEFERRED}; \
+         INSERT INTO incident_search (incident_search, rank) VALUES ('hashsize', 67108864); \
+         INSERT INTO incident_search (rowid, search_text) \
+         SELECT {SEARCH_KEY}, search_text FROM incidents ORDER BY occurred_on, id; \
+         INSERT INTO incident_search (incident_search, rank) VALUES ('hashsize', 1048576)"
     ));
     Ok(statements)
 }

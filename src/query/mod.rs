@@ -1,6 +1,7 @@
 //! Finding incidents: the one filter type, sorting and pagination, and the queries that run
 //! them for the list, the exports and the stats.
 
+pub mod cache;
 pub mod export;
 pub mod filter;
 pub mod page;

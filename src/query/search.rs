@@ -291,8 +291,7 @@ pub fn searchable<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
             unquote(&mut folded, &said[range.clone()]);
         }
         let bounded = format!(" {folded} ");
-        if folded.is_empty() || memchr::memmem::find(said.as_bytes(), bounded.as_bytes()).is_some()
-        {
+        if folded.is_empty() || find(&said, &bounded).is_some() {
             continue;
         }
         let start = said.len();

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
+use super::cache::StatsCache;
 use super::export::Format;
 use super::params::List;
 use super::Filter;
+use crate::db::history;
 use crate::db::schema::incidents;
 use crate::db::sql::text_in;
 use crate::db::{Db, DbConnection};
@@ -378,12 +380,39 @@ pub fn stats(
     conn: &mut DbConnection,
     filter: &Filter,
     grouping: &Grouping,
+    cache: &StatsCache,
+) -> AppResult<Vec<StatsRow>> {
+    match month_sums(filter, &grouping.keys) {
+        Some(sums) => computed(conn, filter, grouping, sums, Source::Months),
+        // Grouped by region, the named regions' members are read too, which the data's
+        // generation does not follow.
+        None if grouping.keys.contains(&GroupKey::Region) => computed(
+            conn,
+            filter,
+            grouping,
+            matching_incidents(filter),
+            Source::Incidents,
+        ),
+        None => {
+            let generation = history::generation(conn)?;
+            let query = format!("{filter:?} {grouping:?}");
+            cache.answer(query, generation, || {
+                let matching = matching_incidents(filter);
+                computed(conn, filter, grouping, matching, Source::Incidents)
+            })
+        }
+    }
+}
+
+/// The stats of `filter` grouped as `grouping` says, computed from `matching`.
+fn computed(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    grouping: &Grouping,
+    matching: Box<dyn QueryFragment<Db> + Send>,
+    source: Source,
 ) -> AppResult<Vec<StatsRow>> {
     let keys = &grouping.keys;
-    let (matching, source) = match month_sums(filter, keys) {
-        Some(matching) => (matching, Source::Months),
-        None => (matching_incidents(filter), Source::Incidents),
-    };
     let query = StatsQuery {
         matching,
         grouping: grouping.clone(),

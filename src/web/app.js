@@ -313,18 +313,30 @@
   }
   filtersToggle.addEventListener('click', () => showFilters(!form.classList.contains('open')));
 
-  // Admin areas are too many to list up front: suggested from the current matches on focus.
-  const admin1Latest = latest({ first: true });
-  input('admin1').addEventListener('focus', async () => {
-    const params = [...apiParams(['admin1']), ['group_by', 'admin1']];
-    try {
-      const stats = await admin1Latest(`/v1/stats?${qs(params)}`);
-      const rows = stats.data.filter((r) => r.group.admin1).sort((a, b) => b.incidents - a.incidents);
-      fillList('admin1', rows.map((r) => r.group.admin1));
-    } catch (error) {
-      if (error !== STALE) showProblem(error);
-    }
-  });
+  // Suggestions from the stored values as one types (`/v1/vocabularies/{field}`: a prefix of
+  // the last comma-separated name, among the incidents the other filters match, most frequent
+  // first); admin areas are too many to list up front.
+  for (const name of ['admin1', 'perpetrator', 'event_type', 'dataset']) {
+    const suggest = latest({ first: true });
+    let timer = null;
+    const refresh = () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const typed = input(name).value.split(',').pop().trim();
+        const params = [...apiParams([name, 'q']), ['limit', '50']];
+        if (typed) params.push(['q', typed]);
+        try {
+          const vocabulary = await suggest(`/v1/vocabularies/${name}?${qs(params)}`);
+          fillList(name, vocabulary.data.map((entry) => entry.value));
+        } catch (error) {
+          // The views show what is wrong with the filters; a suggestion has nothing to add.
+          if (error !== STALE) fillList(name, []);
+        }
+      }, 150);
+    };
+    input(name).addEventListener('focus', refresh);
+    input(name).addEventListener('input', refresh);
+  }
 
   // ---------------------------------------------------------------- links and exports
 
@@ -625,7 +637,8 @@
           ` · ${version.change} · ${version.changed_by || 'unknown'} · ${version.valid_from.slice(0, 19).replace('T', ' ')} UTC`,
           version.reason ? el('q', { text: version.reason }) : null,
           fields.length ? el('div', { class: 'history-fields', text: `changed: ${fields.join(', ')}` }) : null);
-      }));
+      }), ...(history.next_cursor ? [el('li', {},
+        el('a', { href: `/v1/incidents/${encodeURIComponent(id)}/history?cursor=${encodeURIComponent(history.next_cursor)}`, text: 'later versions (API)' }))] : []));
     }).catch((error) => list.replaceChildren(el('li', { class: 'problem', text: error.message })));
     return list;
   }

@@ -288,6 +288,20 @@ try {
   await settled(page);
   check(!new URL(page.url()).searchParams.has('dataset'), 'clicking it again removes the filter');
 
+  // Typing in a filter suggests the stored names that begin so, among the current matches.
+  const vocabulary = async (query) => page.evaluate(async (q) => (await (await fetch(`/v1/vocabularies/admin1?${q}`)).json())
+    .data.map((v) => v.value), query);
+  const names = await vocabulary('country=AF&to=2007-06&limit=50');
+  const prefix = (names[0] || 'Ka').slice(0, 2);
+  await page.getByTestId('filter-admin1').fill(prefix);
+  await page.waitForFunction(() => document.querySelectorAll('#l-admin1 option').length > 0, null, { timeout: 5000 }).catch(() => {});
+  await settled(page);
+  const suggested = await page.locator('#l-admin1 option').evaluateAll((options) => options.map((o) => o.value));
+  const expected = await vocabulary(`country=AF&to=2007-06&limit=50&q=${encodeURIComponent(prefix)}`);
+  check(suggested.length > 0 && suggested.join('|') === expected.join('|'),
+    `typing "${prefix}" in admin1 suggests the stored names that begin so (${suggested.slice(0, 4).join(', ')})`);
+  await page.getByTestId('filter-admin1').fill('');
+
   // The CSV export has exactly the table's total.
   const csvLink = await page.getByTestId('export-csv').getAttribute('href');
   const csv = await (await page.request.get(`${base}${csvLink}`)).text();

@@ -362,3 +362,47 @@ fn a_patch_that_changes_nothing_makes_no_version() {
     assert_eq!(history["data"].as_array().unwrap().len(), 1);
     assert_eq!(app.get_json(&format!("/v1/incidents/{id}"))["version"], 1);
 }
+
+#[test]
+fn history_pages_by_version() {
+    let app = TestApp::start();
+    let id = app.create(&kabul())["id"].as_i64().unwrap();
+    for best in 9..14 {
+        patch(
+            &app,
+            id,
+            json!({"casualties": {"killed": {"best": best}}}),
+            None,
+        );
+    }
+    let delete = app.client.delete(app.url(&format!("/v1/incidents/{id}")));
+    assert_eq!(app.with_token(delete, &app.editor).status(), 204);
+    let path = format!("/v1/incidents/{id}/history");
+
+    assert_eq!(
+        app.walk_by(&format!("{path}?limit=2"), "version"),
+        (1..=7).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        app.walk_by(&format!("{path}?limit=7"), "version"),
+        (1..=7).collect::<Vec<_>>()
+    );
+    let first = app.get(&format!("{path}?limit=3"));
+    let link = first.headers()["link"].to_str().unwrap().to_string();
+    assert!(
+        link.contains("cursor=3") && link.contains("rel=\"next\""),
+        "{link}"
+    );
+    let last = app.get_json(&format!("{path}?limit=3&cursor=6"));
+    assert_eq!(last["data"].as_array().unwrap().len(), 1);
+    assert_eq!(last["data"][0]["change"], "delete");
+    assert_eq!(last["next_cursor"], Value::Null);
+    let past_the_end = app.get_json(&format!("{path}?cursor=7"));
+    assert_eq!(past_the_end["data"], json!([]));
+
+    assert_problem(app.get(&format!("{path}?limit=0")), 400, "limit");
+    assert_problem(app.get(&format!("{path}?limit=1001")), 400, "limit");
+    assert_problem(app.get(&format!("{path}?cursor=x")), 400, "cursor");
+    assert_problem(app.get(&format!("{path}?page=2")), 400, "page");
+    assert_eq!(app.get("/v1/incidents/999/history?cursor=3").status(), 404);
+}

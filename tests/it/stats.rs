@@ -1,6 +1,6 @@
 //! `GET /v1/stats`: the same filters as the list, grouped sums computed in the database.
 
-use crate::common::{assert_problem, incident, kabul, ucdp_sample, TestApp};
+use crate::common::{assert_problem, generated_ndjson, incident, kabul, ucdp_sample, TestApp};
 use serde_json::{json, Value};
 
 /// Every incident matching `query` (one page: the fixtures are small).
@@ -255,4 +255,82 @@ fn month_sums_agree_with_the_incidents_through_changes_and_deletions() {
     }
     let pakistan = stats(&app, "country=PK&from=2020-11&to=2020-11");
     assert_eq!(pakistan[0]["killed"]["best"], 11);
+}
+
+/// The facet and map stats are kept between requests while the data is unchanged: every
+/// kind of write must show in the next answer, and an answer seen twice must be the same.
+#[test]
+fn kept_stats_follow_every_write() {
+    let app = TestApp::start();
+    let by_perpetrator = "group_by=perpetrator";
+    let by_cell = "group_by=cell,geo_precision&cell=10";
+    let perpetrator_row = |name: &str| {
+        stats(&app, by_perpetrator)
+            .into_iter()
+            .find(|row| row["group"]["perpetrator"] == name)
+    };
+    let first = app.create(&kabul());
+    let id = first["id"].as_i64().unwrap();
+    assert_eq!(stats(&app, by_perpetrator), stats(&app, by_perpetrator));
+    assert_eq!(stats(&app, by_cell), stats(&app, by_cell));
+    let cells_before = stats(&app, by_cell);
+
+    let mut second = incident("AF", "2020-11-22");
+    second["perpetrators"] = json!([{"name": "Night Riders Brigade", "claim": "claimed"}]);
+    second["location"]["latitude"] = json!(-33.9);
+    second["location"]["longitude"] = json!(18.4);
+    second["casualties"] = json!({"killed": {"best": 3}});
+    let second_id = app.create(&second)["id"].as_i64().unwrap();
+    assert_eq!(
+        perpetrator_row("Night Riders Brigade").unwrap()["incidents"],
+        1
+    );
+    assert_ne!(
+        stats(&app, by_cell),
+        cells_before,
+        "a new incident shows on the map"
+    );
+
+    let patch = app
+        .client
+        .patch(app.url(&format!("/v1/incidents/{second_id}")))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(json!({"casualties": {"killed": {"best": 5}}}).to_string());
+    assert_eq!(app.with_token(patch, &app.editor).status(), 200);
+    let row = perpetrator_row("Night Riders Brigade").unwrap();
+    assert_eq!(row["killed"]["best"], 5, "a change shows: {row}");
+
+    let delete = app
+        .client
+        .delete(app.url(&format!("/v1/incidents/{second_id}")));
+    assert_eq!(app.with_token(delete, &app.editor).status(), 204);
+    assert!(perpetrator_row("Night Riders Brigade").is_none());
+    assert_eq!(
+        stats(&app, by_cell),
+        cells_before,
+        "a deletion shows on the map"
+    );
+
+    // Named regions change without touching an incident: by region, and filtered by one.
+    let by_region = "group_by=region&event_type=Explosions/Remote violence";
+    let named = |name: &str| {
+        stats(&app, by_region)
+            .into_iter()
+            .any(|row| row["group"]["region"] == name)
+    };
+    assert!(!named("Kabul Watch"));
+    assert!(app.put_region("Kabul Watch", &["AF"]).status().is_success());
+    assert!(named("Kabul Watch"), "a new named region shows");
+    let in_region = "group_by=dataset&region=Kabul Watch";
+    assert_eq!(stats(&app, in_region)[0]["incidents"], 1);
+    assert!(app.put_region("Kabul Watch", &["SY"]).status().is_success());
+    assert_eq!(stats(&app, in_region), Vec::<Value>::new(), "its new members count");
+
+    let imported = app.import("format=ndjson", generated_ndjson(30));
+    assert_eq!(imported.status(), 200);
+    let total: i64 = stats(&app, "group_by=dataset")
+        .iter()
+        .map(|row| row["incidents"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 31, "an import shows (incident {id} and 30 imported)");
 }

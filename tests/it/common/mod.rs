@@ -205,6 +205,12 @@ impl TestApp {
     /// The ids of every page of `GET path` (a query string with `limit`), following
     /// `next_cursor` to the end.
     pub fn walk(&self, path: &str) -> Vec<i64> {
+        self.walk_by(path, "id")
+    }
+
+    /// The `key` of every item of every page of `GET path` (a query string with `limit`),
+    /// following `next_cursor` to the end.
+    pub fn walk_by(&self, path: &str, key: &str) -> Vec<i64> {
         let mut walked = Vec::new();
         let mut page = self.get_json(path);
         loop {
@@ -213,7 +219,7 @@ impl TestApp {
                     .as_array()
                     .expect("data")
                     .iter()
-                    .map(|i| i["id"].as_i64().unwrap()),
+                    .map(|i| i[key].as_i64().unwrap()),
             );
             match page["next_cursor"].as_str() {
                 Some(cursor) => page = self.get_json(&format!("{path}&cursor={cursor}")),
