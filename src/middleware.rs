@@ -128,13 +128,15 @@ pub async fn log_request(
 }
 
 /// Answers `HEAD` as the `GET` of the same URL (the server sends its headers, not its body):
-/// GDAL's `/vsicurl/`, which QGIS uses, starts with `HEAD`.
+/// GDAL's `/vsicurl/`, which QGIS uses, starts with `HEAD`. The request keeps `Head` among its
+/// extensions, for handlers whose headers depend on it (an export's length).
 pub async fn head_as_get(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
+        req.extensions_mut().insert(Head);
     }
     next.call(req).await
 }
@@ -158,6 +160,10 @@ pub async fn limit_rate(
     }
     Ok(next.call(req).await?.map_into_left_body())
 }
+
+/// Marks a `HEAD` request answered as its `GET`.
+#[derive(Debug, Clone, Copy)]
+pub struct Head;
 
 /// Read-only mode: every request whose method may write (all but GET, HEAD, OPTIONS and
 /// TRACE) answers 503 before its key, rate or body is looked at, so no write reaches the

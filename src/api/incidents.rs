@@ -4,7 +4,11 @@ use std::fmt::Write as _;
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::ResponseError;
+use actix_web::{
+    delete, get, patch, post, web, HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder,
+};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -21,6 +25,7 @@ use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
+use crate::middleware::Head;
 use crate::model::history::{micros, ChangeKind};
 use crate::model::incident::{Incident, IncidentBody};
 use crate::model::validate::{validate, ValidIncident, DEFAULT_DATASET};
@@ -83,6 +88,8 @@ pub struct IncidentPage {
                 ("X-Omitted-Without-Coordinates" = i64, description = "GeoJSON only: matching incidents left out for lack of coordinates"),
                 ("X-As-Of" = String, description = "Exports with `as_of` or `release`: the time the answer reflects"),
             )),
+        (status = 206, description = "Exports: the byte range asked for with `Range` (exports up to 64 MiB; `HEAD` gives their `Content-Length`), as GDAL's `/vsicurl/` reads"),
+        (status = 416, description = "Exports: a `Range` past the end", body = Problem, content_type = "application/problem+json"),
         ReadProblems,
         ServiceProblems,
     )
@@ -101,7 +108,7 @@ async fn list_incidents(
     } = ListRequest::parse(req.query_string())?;
     let format = requested_format(&req, format).unwrap_or_default();
     if format != Format::Json {
-        return export(&state, filter, page, Writer { format, shape }).await;
+        return export(&req, &state, filter, page, Writer { format, shape }).await;
     }
     let (body, next_cursor) = state
         .read(move |conn| {
@@ -155,6 +162,7 @@ pub fn page_body(listing: &query::Listing, next_cursor: Option<&str>) -> String 
 /// sent through a small bounded channel, so memory stays flat and a slow client slows the
 /// reader down instead of filling memory.
 async fn export(
+    req: &HttpRequest,
     state: &AppState,
     mut filter: Filter,
     page: Page,
@@ -172,7 +180,7 @@ async fn export(
         })
         .await?;
     let as_of = filter.as_of;
-    let (sender, receiver) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let (sender, mut receiver) = mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     let connect = state.reader();
     spawn_long(move || {
         let send = |bytes: Vec<u8>| sender.blocking_send(Ok(web::Bytes::from(bytes))).is_ok();
@@ -181,9 +189,6 @@ async fn export(
             let _ = sender.blocking_send(Err(std::io::Error::other("export stopped")));
         }
     })?;
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    });
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type()).insert_header((
         header::CONTENT_DISPOSITION,
@@ -195,7 +200,66 @@ async fn export(
     if let Some(as_of) = as_of {
         response.insert_header((AS_OF_HEADER, micros::text(as_of)));
     }
-    Ok(response.streaming(body))
+    let mut read = web::BytesMut::new();
+    if req.extensions().contains::<Head>() || req.headers().contains_key(header::RANGE) {
+        while let Some(chunk) = receiver.recv().await {
+            read.extend_from_slice(&chunk.map_err(AppError::internal)?);
+            if read.len() > MAX_SIZED_EXPORT {
+                break;
+            }
+        }
+        if read.len() <= MAX_SIZED_EXPORT {
+            return Ok(ranged(req, response, read.freeze()));
+        }
+    }
+    let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let read = futures_util::stream::iter((!read.is_empty()).then(|| Ok(read.freeze())));
+    Ok(response.streaming(read.chain(rest)))
+}
+
+/// The largest export answered with its length, to `HEAD` and to `Range` requests; larger
+/// ones stream as every other export does.
+const MAX_SIZED_EXPORT: usize = 64 << 20;
+
+/// A whole export with its length and `Accept-Ranges`, or the one byte range asked for (206),
+/// as GDAL's `/vsicurl/` reads a file: it asks for the size, then for ranges. Several ranges
+/// get the whole body (a server may ignore `Range`); a range past the end is a 416.
+fn ranged(req: &HttpRequest, mut response: HttpResponseBuilder, body: web::Bytes) -> HttpResponse {
+    response.insert_header((header::ACCEPT_RANGES, "bytes"));
+    let total = body.len() as u64;
+    let asked = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<header::Range>().ok());
+    let Some(header::Range::Bytes(specs)) = asked.filter(|_| total > 0) else {
+        return response.body(body);
+    };
+    let [spec] = specs.as_slice() else {
+        return response.body(body);
+    };
+    match spec.to_satisfiable_range(total) {
+        Some((start, end)) => response
+            .status(StatusCode::PARTIAL_CONTENT)
+            .insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{total}"),
+            ))
+            .body(body.slice(start as usize..=end as usize)),
+        None => {
+            let mut refused = AppError::Http(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("the export has {total} bytes"),
+            )
+            .error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&format!("bytes */{total}")) {
+                refused.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            refused
+        }
+    }
 }
 
 /// Deletions since a time, for mirrors.

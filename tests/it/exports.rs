@@ -226,3 +226,38 @@ fn the_cli_exports_what_the_api_exports() {
     assert!(from_cli.lines().count() > 10);
     assert_eq!(from_cli, over_http);
 }
+
+/// An export answers `HEAD` with its length and `Range` with that part, as GDAL's `/vsicurl/`
+/// reads a file: the size first, then ranges.
+#[test]
+fn exports_have_a_length_and_byte_ranges() {
+    let app = TestApp::start();
+    app.import_report("format=ucdp", ucdp_sample());
+    let path = "/v1/incidents?format=geojson&country=AF";
+    let whole = app.get(path).bytes().unwrap();
+    let head = app.client.head(app.url(path)).send().unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-length"], whole.len().to_string().as_str());
+    assert_eq!(head.headers()["accept-ranges"], "bytes");
+
+    let range = |spec: &str| {
+        app.client
+            .get(app.url(path))
+            .header("Range", spec)
+            .send()
+            .unwrap()
+    };
+    let part = range("bytes=10-109");
+    assert_eq!(part.status(), 206);
+    let total = whole.len();
+    assert_eq!(part.headers()["content-range"], format!("bytes 10-109/{total}").as_str());
+    assert_eq!(part.bytes().unwrap(), whole.slice(10..110));
+    let tail = range("bytes=-5");
+    assert_eq!(tail.status(), 206);
+    assert_eq!(tail.bytes().unwrap(), whole.slice(total - 5..));
+    let past = range(&format!("bytes={total}-"));
+    assert_eq!(past.status(), 416);
+    assert_eq!(past.headers()["content-range"], format!("bytes */{total}").as_str());
+    assert_eq!(range("bytes=0-1,5-6").bytes().unwrap(), whole, "several ranges: the whole");
+    assert_eq!(range("pages=1").bytes().unwrap(), whole, "another unit: the whole");
+}
