@@ -59,6 +59,7 @@ pub fn server(state: Data<AppState>, listener: TcpListener) -> std::io::Result<S
     let connections = state.pool.max_size() + state.replicas.max_size();
     let blocking_threads = (connections as usize).div_ceil(workers);
     let metrics = state.metrics.clone();
+    let warm = state.clone();
     let server = HttpServer::new(move || {
         let (app, document) = App::new()
             .into_utoipa_app()
@@ -98,5 +99,38 @@ pub fn server(state: Data<AppState>, listener: TcpListener) -> std::io::Result<S
     .worker_max_blocking_threads(blocking_threads)
     .listen(listener)?
     .run();
+    actix_web::rt::spawn(keep_stats_warm(warm));
     Ok(server)
+}
+
+/// How often the whole-database stats are warmed again, when the data changed since.
+const WARM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Keeps the stats a first visit of the browse page asks warm (`query::stats::warm`): at start,
+/// then, when the data changed, at most every `WARM_INTERVAL` (a million incidents cost about
+/// fifteen seconds of one core; a busy PostgreSQL cluster, whose generation moves with every
+/// write, no more than that every five minutes).
+async fn keep_stats_warm(state: Data<AppState>) {
+    let mut warmed: Option<db::history::Generation> = None;
+    loop {
+        let (last, cache) = (warmed.clone(), state.stats_cache.clone());
+        let done = state
+            .read(move |conn| {
+                let generation = db::history::generation(conn)?;
+                if last.as_ref() == Some(&generation) {
+                    return Ok(None);
+                }
+                let started = std::time::Instant::now();
+                query::stats::warm(conn, &cache)?;
+                tracing::info!(seconds = started.elapsed().as_secs_f64(), "stats warmed");
+                Ok(Some(generation))
+            })
+            .await;
+        match done {
+            Ok(Some(generation)) => warmed = Some(generation),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "warming the stats"),
+        }
+        actix_web::rt::time::sleep(WARM_INTERVAL).await;
+    }
 }

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::cache::StatsCache;
 use super::export::Format;
 use super::params::List;
+use super::filter::FilterParams;
 use super::Filter;
 use crate::db::history;
 use crate::db::schema::incidents;
@@ -369,6 +370,32 @@ const MONTH_AGGREGATES: &str = "CAST(COALESCE(SUM(i.incidents), 0) AS BIGINT), \
      CASE WHEN SUM(i.injured_best_known) > 0 THEN CAST(SUM(i.injured_best_sum) AS BIGINT) END, \
      CASE WHEN SUM(i.injured_high_known) > 0 THEN CAST(SUM(i.injured_high_sum) AS BIGINT) END, \
      CAST(COALESCE(SUM(i.incidents) - SUM(i.injured_best_known), 0) AS BIGINT)";
+
+/// The cell size, in degrees, of the browse page's whole-world map.
+pub const WORLD_CELL_DEGREES: f64 = 15.0;
+
+/// Computes, and so keeps in `cache`, the answers over every incident that the month sums do
+/// not hold: each key alone (the browse page's facets) and the whole world's map cells; the
+/// answers a first visit of the page would otherwise wait seconds for at a million incidents.
+/// A key that cannot be grouped alone (too many groups, `cell` without a size) is passed over.
+pub fn warm(conn: &mut DbConnection, cache: &StatsCache) -> AppResult<()> {
+    let mut filter = Filter::try_from(FilterParams::default())?;
+    filter.resolve(conn)?;
+    let world = Grouping::parse(
+        Some(List(vec!["cell".into(), "geo_precision".into()])),
+        Some(WORLD_CELL_DEGREES),
+    );
+    let each_key = wire_names::<GroupKey>()
+        .iter()
+        .map(|key| Grouping::parse(Some(List(vec![key.to_string()])), None));
+    for grouping in each_key.chain([world]).flatten() {
+        match stats(conn, &filter, &grouping, cache) {
+            Ok(_) | Err(AppError::InvalidParameter { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
 
 /// Most groups one answer holds.
 pub const MAX_GROUPS: usize = 50_000;

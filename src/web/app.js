@@ -1053,6 +1053,7 @@
 
   /** Cell sides the map asks for: a cluster covers about 36 pixels. */
   const CELL_SIZES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30];
+  const WORLD_CELL = Number($('#map').dataset.worldCell) || 15;
   const cellSizeFor = (k) => {
     const degrees = (36 * 360) / (k * mapSize().w);
     return CELL_SIZES.find((size) => size >= degrees) || CELL_SIZES[CELL_SIZES.length - 1];
@@ -1224,7 +1225,8 @@
       fit = false;
     }
     const params = apiParams();
-    const size = cellSizeFor(fit ? 1 : view.k);
+    // The whole world at the size the server keeps warm; closer views by their zoom.
+    const size = fit ? WORLD_CELL : cellSizeFor(view.k);
     if (!fit && view.k >= 2) {
       const area = intersect(visibleArea(0.5), filterArea);
       if (!area) {

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::query::stats::WORLD_CELL_DEGREES;
 use crate::error::{AppError, AppResult, ServiceProblems};
 
 /// The page in the OpenAPI document; its files, which are no part of the API, outside it.
@@ -27,7 +28,14 @@ struct Asset {
     body: &'static [u8],
 }
 
-const PAGE: &[u8] = include_bytes!("index.html");
+/// The page, with the cell size of its whole-world map filled in (the server warms the world
+/// map's cells at that size: see `query::stats::warm`).
+fn page() -> &'static str {
+    static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PAGE.get_or_init(|| {
+        include_str!("index.html").replace("{world_cell}", &WORLD_CELL_DEGREES.to_string())
+    })
+}
 
 const ASSETS: [Asset; 6] = [
     Asset {
@@ -146,7 +154,7 @@ async fn index(req: HttpRequest) -> HttpResponse {
         .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(PAGE)
+        .body(page())
 }
 
 /// Whether `Accept` names `text/html` with at least the weight of `application/json`. A
