@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::cache::StatsCache;
 use super::export::Format;
-use super::params::List;
 use super::filter::FilterParams;
+use super::params::List;
 use super::Filter;
 use crate::db::history;
 use crate::db::schema::incidents;

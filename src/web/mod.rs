@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::query::stats::WORLD_CELL_DEGREES;
 use crate::error::{AppError, AppResult, ServiceProblems};
+use crate::query::stats::WORLD_CELL_DEGREES;
 
 /// The page in the OpenAPI document; its files, which are no part of the API, outside it.
 pub fn configure(config: &mut ServiceConfig) {

@@ -237,7 +237,10 @@ fn exports_have_a_length_and_byte_ranges() {
     let whole = app.get(path).bytes().unwrap();
     let head = app.client.head(app.url(path)).send().unwrap();
     assert_eq!(head.status(), 200);
-    assert_eq!(head.headers()["content-length"], whole.len().to_string().as_str());
+    assert_eq!(
+        head.headers()["content-length"],
+        whole.len().to_string().as_str()
+    );
     assert_eq!(head.headers()["accept-ranges"], "bytes");
 
     let range = |spec: &str| {
@@ -250,14 +253,28 @@ fn exports_have_a_length_and_byte_ranges() {
     let part = range("bytes=10-109");
     assert_eq!(part.status(), 206);
     let total = whole.len();
-    assert_eq!(part.headers()["content-range"], format!("bytes 10-109/{total}").as_str());
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 10-109/{total}").as_str()
+    );
     assert_eq!(part.bytes().unwrap(), whole.slice(10..110));
     let tail = range("bytes=-5");
     assert_eq!(tail.status(), 206);
     assert_eq!(tail.bytes().unwrap(), whole.slice(total - 5..));
     let past = range(&format!("bytes={total}-"));
     assert_eq!(past.status(), 416);
-    assert_eq!(past.headers()["content-range"], format!("bytes */{total}").as_str());
-    assert_eq!(range("bytes=0-1,5-6").bytes().unwrap(), whole, "several ranges: the whole");
-    assert_eq!(range("pages=1").bytes().unwrap(), whole, "another unit: the whole");
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{total}").as_str()
+    );
+    assert_eq!(
+        range("bytes=0-1,5-6").bytes().unwrap(),
+        whole,
+        "several ranges: the whole"
+    );
+    assert_eq!(
+        range("pages=1").bytes().unwrap(),
+        whole,
+        "another unit: the whole"
+    );
 }
