@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{deleted_incidents, incident_perpetrators, incidents};
+use super::schema::{deleted_incidents, import_rows, incident_perpetrators, incidents};
 use super::time::{StoredDate, StoredTime};
 use super::{on_backend, DbConnection, SEARCH_DEFERRED, SEARCH_KEY};
 use crate::model::history::{Change, ChangeKind};
@@ -135,10 +135,34 @@ fn document(valid: &ValidIncident) -> String {
     serde_json::to_string(valid.body()).expect("an incident serialises")
 }
 
-/// The stored columns of an incident, as written.
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = incidents, treat_none_as_null = true)]
-struct IncidentValues<'a> {
+/// Declares `IncidentValues` with the fields given, and `StagedValues`, the same fields for
+/// the staging table of a PostgreSQL import (see `db::bulk`; a derive serves one table only
+/// when it also derives `AsChangeset`, and `COPY` wants no `DEFAULT`s).
+macro_rules! incident_values {
+    ($($field:ident: $type:ty,)*) => {
+        /// The stored columns of an incident, as written.
+        #[derive(Debug, Insertable, AsChangeset)]
+        #[diesel(table_name = incidents, treat_none_as_null = true)]
+        pub(super) struct IncidentValues<'a> {
+            $($field: $type,)*
+        }
+
+        /// `IncidentValues` as staged for a bulk import.
+        #[derive(Debug, Insertable)]
+        #[diesel(table_name = import_rows, treat_none_as_default_value = false)]
+        pub(super) struct StagedValues<'a> {
+            $($field: $type,)*
+        }
+
+        impl<'a> From<IncidentValues<'a>> for StagedValues<'a> {
+            fn from(values: IncidentValues<'a>) -> Self {
+                StagedValues { $($field: values.$field,)* }
+            }
+        }
+    };
+}
+
+incident_values! {
     dataset: &'a str,
     external_id: Option<&'a str>,
     occurred_on: NaiveDate,
@@ -168,7 +192,7 @@ struct IncidentValues<'a> {
 }
 
 impl<'a> IncidentValues<'a> {
-    fn of(valid: &'a ValidIncident) -> Self {
+    pub(super) fn of(valid: &'a ValidIncident) -> Self {
         let input = valid.body();
         let location = &input.location;
         let Casualties { killed, injured } = input.casualties;

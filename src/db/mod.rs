@@ -1,6 +1,7 @@
 //! Storage: one connection type over SQLite and PostgreSQL, the pool, and the embedded
 //! migrations. Everything backend-specific lives in this module.
 
+pub mod bulk;
 pub mod history;
 pub mod incidents;
 pub mod keys;

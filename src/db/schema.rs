@@ -61,6 +61,15 @@ incident_version_table!(
     }
 );
 
+incident_version_table!(
+    /// PostgreSQL: a temporary table holding an import's rows on their way in (created from
+    /// `incidents` by `db::bulk`, so it has every incident column; the importer writes those
+    /// of a new version), each numbered by its place in the batch.
+    import_rows (seq) {
+        seq -> BigInt,
+    }
+);
+
 diesel::table! {
     releases (name) {
         name -> Text,

@@ -23,6 +23,10 @@ use crate::model::validate::{validate, ValidIncident};
 /// Rows looked up and written together.
 const BATCH: usize = 500;
 
+/// Rows staged and written together where the database stages imports (PostgreSQL): enough
+/// that a statement's fixed costs vanish, few enough to keep memory flat.
+const CHUNK: usize = 5000;
+
 /// What to do with invalid rows.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema, clap::ValueEnum,
@@ -219,6 +223,8 @@ fn write_all(
     let mut warnings = RowErrors::default();
     let mut read = 0u64;
     let mut first = Some(first);
+    let staged = crate::db::bulk::stages_imports(conn);
+    let mut chunk: Vec<(u64, ValidIncident)> = Vec::new();
     let mut run = |conn: &mut DbConnection,
                    report: &mut ImportReport,
                    errors: &mut RowErrors|
@@ -236,7 +242,15 @@ fn write_all(
             warnings.push(warning);
         }
         if errors.is_empty() || options.on_error == OnError::Skip {
-            write_batch(conn, parsed.valid, options, report)?;
+            if staged {
+                // Rows gather into chunks, each staged and written in a few statements.
+                chunk.extend(parsed.valid);
+                if chunk.len() >= CHUNK || !parsed.more {
+                    write_chunk(conn, std::mem::take(&mut chunk), options, report)?;
+                }
+            } else {
+                write_batch(conn, parsed.valid, options, report)?;
+            }
         }
         progress(read);
         Ok(parsed.more)
@@ -414,30 +428,10 @@ fn write_batch(
             }
             Some((body, kind)) if *kind != ChangeKind::Import => {
                 let current = body.clone();
-                let reconciled = reconcile(conn, id, &current, &valid, options.on_conflict)?;
-                if !reconciled.fields.is_empty() {
-                    report.push_conflict(line, id, reconciled.fields.clone());
-                }
-                match reconciled.kept {
-                    Some(kept) if kept.body() == &current => {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    Some(kept) => {
-                        // The source's version first, then the corrections on top: the
-                        // history shows both, and the next import compares with the source.
-                        let version = replace(conn, id, version, &valid, &change)?;
-                        let keeping = Change {
-                            kind: ChangeKind::Update,
-                            by: change.by.clone(),
-                            reason: Some(format!(
-                                "kept the corrections made through the API to {} (on_conflict=keep)",
-                                reconciled.fields.join(", ")
-                            )),
-                        };
-                        replace(conn, id, version, &kept, &keeping)?
-                    }
-                    None => replace(conn, id, version, &valid, &change)?,
+                let at = (line, id, version);
+                match correct(conn, at, current, &valid, &change, options, report)? {
+                    Some(version) => version,
+                    None => continue,
                 }
             }
             _ => replace(conn, id, version, &valid, &change)?,
@@ -446,6 +440,129 @@ fn write_batch(
         remember(&mut stored, key, id, version);
     }
     insert_pending(conn, &mut pending, &mut stored, &change, report)
+}
+
+/// Writes the source row `valid` (line, id and version `at`) over an incident whose current
+/// version was written through the API: keeps the fields changed there (`on_conflict=keep`)
+/// or takes the source's, and reports them. Returns the new version, or `None` when nothing
+/// changes (counted as unchanged).
+fn correct(
+    conn: &mut DbConnection,
+    (line, id, version): (u64, i64, i32),
+    current: IncidentBody,
+    valid: &ValidIncident,
+    change: &Change,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+) -> AppResult<Option<i32>> {
+    let reconciled = reconcile(conn, id, &current, valid, options.on_conflict)?;
+    if !reconciled.fields.is_empty() {
+        report.push_conflict(line, id, reconciled.fields.clone());
+    }
+    let version = match reconciled.kept {
+        Some(kept) if kept.body() == &current => {
+            report.unchanged += 1;
+            return Ok(None);
+        }
+        Some(kept) => {
+            // The source's version first, then the corrections on top: the
+            // history shows both, and the next import compares with the source.
+            let version = replace(conn, id, version, valid, change)?;
+            let keeping = Change {
+                kind: ChangeKind::Update,
+                by: change.by.clone(),
+                reason: Some(format!(
+                    "kept the corrections made through the API to {} (on_conflict=keep)",
+                    reconciled.fields.join(", ")
+                )),
+            };
+            replace(conn, id, version, &kept, &keeping)?
+        }
+        None => replace(conn, id, version, valid, change)?,
+    };
+    Ok(Some(version))
+}
+
+/// Writes a chunk of rows through the staging table (PostgreSQL): split where a key repeats,
+/// so a later row replaces an earlier one as it does batch by batch.
+fn write_chunk(
+    conn: &mut DbConnection,
+    chunk: Vec<(u64, ValidIncident)>,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let mut keys: HashSet<(&str, &str)> = HashSet::with_capacity(chunk.len());
+    let mut start = 0;
+    for (index, (_, valid)) in chunk.iter().enumerate() {
+        let Some(external_id) = valid.body().external_id.as_deref() else {
+            continue;
+        };
+        if !keys.insert((valid.dataset(), external_id)) {
+            write_staged(conn, &chunk[start..index], options, report)?;
+            keys.clear();
+            keys.insert((valid.dataset(), external_id));
+            start = index;
+        }
+    }
+    write_staged(conn, &chunk[start..], options, report)
+}
+
+/// Stages rows of distinct keys and writes them: new incidents in one statement, those last
+/// written by an import that changed in another, unchanged ones not at all, and those changed
+/// through the API since one by one (`correct`).
+fn write_staged(
+    conn: &mut DbConnection,
+    rows: &[(u64, ValidIncident)],
+    options: &ImportOptions,
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let change = Change {
+        kind: ChangeKind::Import,
+        by: options.by.clone(),
+        reason: options.reason.clone(),
+    };
+    let staged: Vec<&ValidIncident> = rows.iter().map(|(_, valid)| valid).collect();
+    let existing = crate::db::bulk::stage(conn, &staged)?;
+    let mut stored = vec![false; rows.len()];
+    let mut updates: Vec<i64> = Vec::new();
+    for found in existing {
+        let seq = found.seq as usize;
+        stored[seq] = true;
+        let Some(document) = found.document else {
+            report.unchanged += 1;
+            continue;
+        };
+        let (line, valid) = &rows[seq];
+        let current: IncidentBody = serde_json::from_str(&document).map_err(|e| {
+            AppError::from(diesel::result::Error::DeserializationError(Box::new(e)))
+        })?;
+        if &current == valid.body() {
+            report.unchanged += 1;
+        } else if found.change == ChangeKind::Import {
+            updates.push(found.seq);
+        } else {
+            let at = (*line, found.id, found.version);
+            if correct(conn, at, current, valid, &change, options, report)?.is_some() {
+                report.updated += 1;
+            }
+        }
+    }
+    let updated = crate::db::bulk::update_staged(conn, &updates, &change)?;
+    if updated != updates.len() as u64 {
+        return Err(AppError::Conflict(format!(
+            "{} incidents changed during the import",
+            updates.len() as u64 - updated
+        )));
+    }
+    report.updated += updated;
+    let inserts: Vec<i64> = (0..rows.len() as i64)
+        .filter(|&seq| !stored[seq as usize])
+        .collect();
+    report.inserted += crate::db::bulk::insert_staged(conn, &inserts, &change)?;
+    Ok(())
 }
 
 /// Replaces incident `id` at `version` with `valid`; returns the new version.

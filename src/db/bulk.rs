@@ -1,0 +1,221 @@
+//! PostgreSQL bulk imports: a batch of rows goes into a temporary staging table with one
+//! binary `COPY`, is matched against the stored incidents by dataset + external_id in one
+//! join, and is written with one `INSERT … SELECT` (new incidents and their perpetrators) and
+//! one `UPDATE … FROM` (changed ones). The triggers do the rest set-wise: the month sums once
+//! a statement, the history a version per row updated; the full-text index is PostgreSQL's.
+//! SQLite writes its batches through `incidents::insert_many` / `replace` (already fast).
+
+use std::sync::OnceLock;
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::{Column, PgConnection};
+
+use super::incidents::{now, IncidentValues, StagedValues};
+use super::schema::{import_rows, incidents};
+use super::DbConnection;
+use crate::model::history::{Change, ChangeKind};
+use crate::model::validate::ValidIncident;
+
+/// Whether imports into this database go through the staging table (PostgreSQL).
+pub fn stages_imports(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Postgres(_))
+}
+
+/// An incident that a staged row's key already names.
+#[derive(Debug, QueryableByName)]
+pub struct Existing {
+    /// The row's place in the staged batch.
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Integer)]
+    pub version: i32,
+    /// How its current version was written.
+    #[diesel(sql_type = Text)]
+    pub change: ChangeKind,
+    /// Its stored document when it differs from the staged row's; `None` when identical.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub document: Option<String>,
+}
+
+fn postgres(conn: &mut DbConnection) -> QueryResult<&mut PgConnection> {
+    match conn {
+        DbConnection::Postgres(pg) => Ok(pg),
+        DbConnection::Sqlite(_) => Err(diesel::result::Error::QueryBuilderError(
+            "the import's staging table is PostgreSQL's".into(),
+        )),
+    }
+}
+
+/// Replaces the staged rows with `rows` (their `seq` is their index) and returns the stored
+/// incidents their keys name, by `seq`. The keys of `rows` must be distinct.
+pub fn stage(conn: &mut DbConnection, rows: &[&ValidIncident]) -> QueryResult<Vec<Existing>> {
+    let pg = postgres(conn)?;
+    // Temporary: no WAL, private to the connection; its rows go at every commit. `seq`
+    // numbers the rows in the order copied, from 0 after every `TRUNCATE … RESTART IDENTITY`.
+    pg.batch_execute(
+        "DO $$ BEGIN IF to_regclass('pg_temp.import_rows') IS NULL THEN \
+           CREATE TEMP TABLE import_rows ON COMMIT DELETE ROWS AS \
+             SELECT * FROM incidents WITH NO DATA; \
+           ALTER TABLE import_rows ADD COLUMN seq bigint \
+             GENERATED ALWAYS AS IDENTITY (MINVALUE 0 START WITH 0); \
+         END IF; END $$; \
+         TRUNCATE import_rows RESTART IDENTITY;",
+    )?;
+    let staged: Vec<StagedValues> = rows
+        .iter()
+        .map(|valid| IncidentValues::of(valid).into())
+        .collect();
+    diesel::copy_from(import_rows::table)
+        .from_insertable(&staged)
+        .execute(pg)?;
+    drop(staged);
+    // The planner's row count for the join below: without it, it guesses a temporary
+    // table's size from its pages and may scan every incident.
+    pg.batch_execute("ANALYZE import_rows")?;
+    diesel::sql_query(
+        "SELECT s.seq, i.id, i.version, i.change, \
+         CASE WHEN i.document = s.document THEN NULL ELSE i.document END AS document \
+         FROM import_rows s JOIN incidents i \
+         ON i.dataset = s.dataset AND i.external_id = s.external_id ORDER BY s.seq",
+    )
+    .load(pg)
+}
+
+/// The perpetrators of the staged row `s`, from its document, as `p(name, claim, position)`:
+/// the same rows `incidents::write_perpetrators` writes.
+const STAGED_PERPETRATORS: &str =
+    "ROWS FROM (json_to_recordset((s.document::json) -> 'perpetrators') \
+     AS (name text, claim text)) WITH ORDINALITY AS p(name, claim, position)";
+
+/// The incident columns a new version takes from its staged row: all but the key and those
+/// the writer sets (version, times, change), as the table has them.
+fn copied_columns(pg: &mut PgConnection) -> QueryResult<&'static [String]> {
+    static COLUMNS: OnceLock<Vec<String>> = OnceLock::new();
+    if let Some(columns) = COLUMNS.get() {
+        return Ok(columns);
+    }
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let own = [
+        incidents::id::NAME,
+        import_rows::seq::NAME,
+        incidents::version::NAME,
+        incidents::created_at::NAME,
+        incidents::updated_at::NAME,
+        incidents::change::NAME,
+        incidents::changed_by::NAME,
+        incidents::change_reason::NAME,
+    ];
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT quote_ident(attname) AS name FROM pg_attribute \
+         WHERE attrelid = 'incidents'::regclass AND attnum > 0 AND NOT attisdropped \
+         AND NOT attname = ANY($1) ORDER BY attnum",
+    )
+    .bind::<Array<Text>, _>(&own[..])
+    .load(pg)?;
+    Ok(COLUMNS.get_or_init(|| names.into_iter().map(|n| n.name).collect()))
+}
+
+/// Inserts the staged rows `seqs` as new incidents (ids in `seq` order) with their
+/// perpetrators; returns how many.
+pub fn insert_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> QueryResult<u64> {
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    let pg = postgres(conn)?;
+    let columns = copied_columns(pg)?.join(", ");
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        count: i64,
+    }
+    let sql = format!(
+        "WITH new AS ( \
+           INSERT INTO incidents ({columns}, version, created_at, updated_at, change, changed_by, change_reason) \
+           SELECT {columns}, 1, $1, $1, $2, $3, $4 FROM import_rows WHERE seq = ANY($5) ORDER BY seq \
+           RETURNING id, dataset, external_id \
+         ), perpetrators AS ( \
+           INSERT INTO incident_perpetrators (incident_id, position, name, claim) \
+           SELECT new.id, p.position - 1, p.name, p.claim FROM new \
+           JOIN import_rows s ON s.dataset = new.dataset AND s.external_id = new.external_id \
+           CROSS JOIN LATERAL {STAGED_PERPETRATORS} \
+           ORDER BY new.id, p.position \
+         ) SELECT count(*) AS count FROM new"
+    );
+    let count: Count = bind_change(diesel::sql_query(sql), now(), change)
+        .bind::<Array<BigInt>, _>(seqs)
+        .get_result(pg)?;
+    Ok(count.count as u64)
+}
+
+/// Writes the staged rows `seqs` as the new versions of the incidents their keys name, if
+/// those were last written by an import, and replaces their perpetrators (the history
+/// trigger archives the versions replaced, with their perpetrators). Returns how many.
+pub fn update_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> QueryResult<u64> {
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    let pg = postgres(conn)?;
+    let columns = copied_columns(pg)?;
+    let targets = columns.join(", ");
+    let values = columns
+        .iter()
+        .map(|c| format!("s.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE incidents i SET ({targets}) = ({values}), version = i.version + 1, \
+         updated_at = $1, change = $2, changed_by = $3, change_reason = $4 \
+         FROM import_rows s WHERE s.seq = ANY($5) \
+         AND i.dataset = s.dataset AND i.external_id = s.external_id AND i.change = $2 \
+         RETURNING i.id"
+    );
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let ids: Vec<i64> = bind_change(diesel::sql_query(sql), now(), change)
+        .bind::<Array<BigInt>, _>(seqs)
+        .load::<Id>(pg)?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    diesel::sql_query("DELETE FROM incident_perpetrators WHERE incident_id = ANY($1)")
+        .bind::<Array<BigInt>, _>(&ids)
+        .execute(pg)?;
+    diesel::sql_query(format!(
+        "INSERT INTO incident_perpetrators (incident_id, position, name, claim) \
+         SELECT i.id, p.position - 1, p.name, p.claim FROM import_rows s \
+         JOIN incidents i ON i.dataset = s.dataset AND i.external_id = s.external_id \
+         CROSS JOIN LATERAL {STAGED_PERPETRATORS} \
+         WHERE s.seq = ANY($1) AND i.id = ANY($2) ORDER BY i.id, p.position"
+    ))
+    .bind::<Array<BigInt>, _>(seqs)
+    .bind::<Array<BigInt>, _>(&ids)
+    .execute(pg)?;
+    Ok(ids.len() as u64)
+}
+
+/// Binds $1 to $4: the time of the new versions, and who wrote them, how and why.
+fn bind_change(
+    query: diesel::query_builder::SqlQuery,
+    at: NaiveDateTime,
+    change: &Change,
+) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>
+{
+    query
+        .into_boxed()
+        .bind::<Timestamp, _>(at)
+        .bind::<Text, _>(change.kind)
+        .bind::<Text, _>(change.by.clone())
+        .bind::<Nullable<Text>, _>(change.reason.clone())
+}
