@@ -5,16 +5,14 @@
 //! a statement, the history a version per row updated; the full-text index is PostgreSQL's.
 //! SQLite writes its batches through `incidents::insert_many` / `replace` (already fast).
 
-use std::sync::OnceLock;
-
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamp};
-use diesel::{Column, PgConnection};
+use diesel::PgConnection;
 
-use super::incidents::{now, IncidentValues, StagedValues};
-use super::schema::{import_rows, incidents};
+use super::incidents::{now, IncidentValues, StagedValues, WRITTEN_COLUMNS};
+use super::schema::import_rows;
 use super::DbConnection;
 use crate::model::history::{Change, ChangeKind};
 use crate::model::validate::ValidIncident;
@@ -92,38 +90,6 @@ const STAGED_PERPETRATORS: &str =
     "ROWS FROM (json_to_recordset((s.document::json) -> 'perpetrators') \
      AS (name text, claim text)) WITH ORDINALITY AS p(name, claim, position)";
 
-/// The incident columns a new version takes from its staged row: all but the key and those
-/// the writer sets (version, times, change), as the table has them.
-fn copied_columns(pg: &mut PgConnection) -> QueryResult<&'static [String]> {
-    static COLUMNS: OnceLock<Vec<String>> = OnceLock::new();
-    if let Some(columns) = COLUMNS.get() {
-        return Ok(columns);
-    }
-    #[derive(QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let own = [
-        incidents::id::NAME,
-        import_rows::seq::NAME,
-        incidents::version::NAME,
-        incidents::created_at::NAME,
-        incidents::updated_at::NAME,
-        incidents::change::NAME,
-        incidents::changed_by::NAME,
-        incidents::change_reason::NAME,
-    ];
-    let names: Vec<Name> = diesel::sql_query(
-        "SELECT quote_ident(attname) AS name FROM pg_attribute \
-         WHERE attrelid = 'incidents'::regclass AND attnum > 0 AND NOT attisdropped \
-         AND NOT attname = ANY($1) ORDER BY attnum",
-    )
-    .bind::<Array<Text>, _>(&own[..])
-    .load(pg)?;
-    Ok(COLUMNS.get_or_init(|| names.into_iter().map(|n| n.name).collect()))
-}
-
 /// Inserts the staged rows `seqs` as new incidents (ids in `seq` order) with their
 /// perpetrators; returns how many.
 pub fn insert_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> QueryResult<u64> {
@@ -131,7 +97,7 @@ pub fn insert_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> 
         return Ok(0);
     }
     let pg = postgres(conn)?;
-    let columns = copied_columns(pg)?.join(", ");
+    let columns = WRITTEN_COLUMNS.join(", ");
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
@@ -156,17 +122,23 @@ pub fn insert_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> 
     Ok(count.count as u64)
 }
 
-/// Writes the staged rows `seqs` as the new versions of the incidents their keys name, if
-/// those were last written by an import, and replaces their perpetrators (the history
-/// trigger archives the versions replaced, with their perpetrators). Returns how many.
-pub fn update_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> QueryResult<u64> {
-    if seqs.is_empty() {
+/// Writes the staged rows of `updates` (`seq`, the version it replaces) as the new versions of
+/// the incidents their keys name, if those are still at that version and were last written
+/// by an import (a write since, by the API or another import, leaves its incident alone and
+/// the count short), and replaces their perpetrators (the history trigger archives the
+/// versions replaced, with their perpetrators). Returns how many.
+pub fn update_staged(
+    conn: &mut DbConnection,
+    updates: &[(i64, i32)],
+    change: &Change,
+) -> QueryResult<u64> {
+    if updates.is_empty() {
         return Ok(0);
     }
+    let (seqs, versions): (Vec<i64>, Vec<i32>) = updates.iter().copied().unzip();
     let pg = postgres(conn)?;
-    let columns = copied_columns(pg)?;
-    let targets = columns.join(", ");
-    let values = columns
+    let targets = WRITTEN_COLUMNS.join(", ");
+    let values = WRITTEN_COLUMNS
         .iter()
         .map(|c| format!("s.{c}"))
         .collect::<Vec<_>>()
@@ -174,8 +146,10 @@ pub fn update_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> 
     let sql = format!(
         "UPDATE incidents i SET ({targets}) = ({values}), version = i.version + 1, \
          updated_at = $1, change = $2, changed_by = $3, change_reason = $4 \
-         FROM import_rows s WHERE s.seq = ANY($5) \
-         AND i.dataset = s.dataset AND i.external_id = s.external_id AND i.change = $2 \
+         FROM import_rows s JOIN unnest($5::bigint[], $6::integer[]) AS seen(seq, version) \
+         ON seen.seq = s.seq \
+         WHERE i.dataset = s.dataset AND i.external_id = s.external_id \
+         AND i.version = seen.version AND i.change = $2 \
          RETURNING i.id"
     );
     #[derive(QueryableByName)]
@@ -184,7 +158,8 @@ pub fn update_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> 
         id: i64,
     }
     let ids: Vec<i64> = bind_change(diesel::sql_query(sql), now(), change)
-        .bind::<Array<BigInt>, _>(seqs)
+        .bind::<Array<BigInt>, _>(&seqs)
+        .bind::<Array<Integer>, _>(&versions)
         .load::<Id>(pg)?
         .into_iter()
         .map(|row| row.id)
@@ -199,7 +174,7 @@ pub fn update_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> 
          CROSS JOIN LATERAL {STAGED_PERPETRATORS} \
          WHERE s.seq = ANY($1) AND i.id = ANY($2) ORDER BY i.id, p.position"
     ))
-    .bind::<Array<BigInt>, _>(seqs)
+    .bind::<Array<BigInt>, _>(&seqs)
     .bind::<Array<BigInt>, _>(&ids)
     .execute(pg)?;
     Ok(ids.len() as u64)

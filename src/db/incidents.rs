@@ -159,6 +159,10 @@ macro_rules! incident_values {
                 StagedValues { $($field: values.$field,)* }
             }
         }
+
+        /// The columns `IncidentValues` writes, in order: what a bulk import copies from its
+        /// staged rows into new versions.
+        pub(super) const WRITTEN_COLUMNS: &[&str] = &[$(stringify!($field),)*];
     };
 }
 

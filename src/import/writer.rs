@@ -243,9 +243,11 @@ fn write_all(
         }
         if errors.is_empty() || options.on_error == OnError::Skip {
             if staged {
-                // Rows gather into chunks, each staged and written in a few statements.
+                // Rows gather into chunks, each staged and written in a few statements; in
+                // skip mode each batch is its own chunk, as each is its own transaction.
                 chunk.extend(parsed.valid);
-                if chunk.len() >= CHUNK || !parsed.more {
+                let flush = chunk.len() >= CHUNK || options.on_error == OnError::Skip;
+                if flush || !parsed.more {
                     write_chunk(conn, std::mem::take(&mut chunk), options, report)?;
                 }
             } else {
@@ -527,7 +529,8 @@ fn write_staged(
     let staged: Vec<&ValidIncident> = rows.iter().map(|(_, valid)| valid).collect();
     let existing = crate::db::bulk::stage(conn, &staged)?;
     let mut stored = vec![false; rows.len()];
-    let mut updates: Vec<i64> = Vec::new();
+    // The staged rows to write as new versions, with the version each replaces.
+    let mut updates: Vec<(i64, i32)> = Vec::new();
     for found in existing {
         let seq = found.seq as usize;
         stored[seq] = true;
@@ -542,7 +545,7 @@ fn write_staged(
         if &current == valid.body() {
             report.unchanged += 1;
         } else if found.change == ChangeKind::Import {
-            updates.push(found.seq);
+            updates.push((found.seq, found.version));
         } else {
             let at = (*line, found.id, found.version);
             if correct(conn, at, current, valid, &change, options, report)?.is_some() {
