@@ -229,8 +229,13 @@ fn write_all(
                    report: &mut ImportReport,
                    errors: &mut RowErrors|
      -> AppResult<bool> {
-        let Some(parsed) = first.take().or_else(|| batches.recv().ok()) else {
-            return Ok(false);
+        // Another batch is asked for only when the last said more may follow: a reader gone
+        // before its last batch failed (it panicked), and what it read must not be committed.
+        let parsed = match first.take() {
+            Some(parsed) => parsed,
+            None => batches.recv().map_err(|_| {
+                AppError::internal("the import's reader stopped before the end of its input")
+            })?,
         };
         read += parsed.consumed;
         errors.rows += parsed.errors.rows;

@@ -196,3 +196,48 @@ fn a_killed_re_import_leaves_no_version_without_its_history() {
     assert_eq!(history(&app), (ROWS as i64, ROWS as i64));
     assert_whole(&app, ROWS as i64, 0);
 }
+
+/// An input whose reading fails half-way by a panic (a reader bug), after more than a batch
+/// of good rows: an abort import must write nothing of what it had read.
+#[test]
+fn a_reader_that_dies_half_way_commits_nothing() {
+    struct DiesHalfWay(std::io::Cursor<Vec<u8>>);
+    impl std::io::Read for DiesHalfWay {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => panic!("the reader dies before the end of its input"),
+                read => Ok(read),
+            }
+        }
+    }
+    let app = TestApp::start();
+    let options = incidentdb::import::writer::ImportOptions {
+        format: incidentdb::import::Format::Ndjson,
+        dataset: None,
+        on_error: incidentdb::import::writer::OnError::Abort,
+        on_conflict: incidentdb::import::writer::OnConflict::Keep,
+        by: "import:test".into(),
+        reason: None,
+    };
+    let url = app.database_url.clone();
+    let input = DiesHalfWay(std::io::Cursor::new(generated_ndjson(1200)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        incidentdb::import::writer::import(
+            || {
+                Ok(Box::new(
+                    incidentdb::db::connect(&url).expect("a connection"),
+                ))
+            },
+            input,
+            &options,
+            |_| {},
+        )
+    }));
+    assert!(!matches!(outcome, Ok(Ok(_))), "the import did not succeed");
+    let mut conn = incidentdb::db::connect(&app.database_url).unwrap();
+    let stored: i64 = incidents::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(
+        stored, 0,
+        "nothing of the rows read before the reader died is kept"
+    );
+}
