@@ -201,7 +201,11 @@ async fn export(
         response.insert_header((AS_OF_HEADER, micros::text(as_of)));
     }
     let mut read = web::BytesMut::new();
-    if req.extensions().contains::<Head>() || req.headers().contains_key(header::RANGE) {
+    // A few at a time, as each holds its export in memory; the others stream.
+    let sizing = (req.extensions().contains::<Head>() || req.headers().contains_key(header::RANGE))
+        .then(|| SIZED_EXPORTS.try_acquire().ok())
+        .flatten();
+    if sizing.is_some() {
         while let Some(chunk) = receiver.recv().await {
             read.extend_from_slice(&chunk.map_err(AppError::internal)?);
             if read.len() > MAX_SIZED_EXPORT {
@@ -222,6 +226,9 @@ async fn export(
 /// The largest export answered with its length, to `HEAD` and to `Range` requests; larger
 /// ones stream as every other export does.
 const MAX_SIZED_EXPORT: usize = 64 << 20;
+
+/// Exports held in memory to be sized at once (per process): at most 2 × 64 MiB.
+static SIZED_EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// A whole export with its length and `Accept-Ranges`, or the one byte range asked for (206),
 /// as GDAL's `/vsicurl/` reads a file: it asks for the size, then for ranges. Several ranges

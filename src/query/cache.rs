@@ -20,6 +20,9 @@ const ANSWERS: usize = 512;
 /// Most rows kept in all answers together, which bounds the memory (a row is a few hundred
 /// bytes); a larger answer is not kept.
 const ROWS: usize = 200_000;
+/// Longest query kept (its filter and grouping as text): a filter of hundreds of long values
+/// is answered, not kept, so the keys stay within a few megabytes.
+const QUERY_BYTES: usize = 4096;
 
 pub struct StatsCache {
     answers: Mutex<Answers>,
@@ -71,7 +74,7 @@ impl StatsCache {
     }
 
     fn keep(&self, query: String, generation: Generation, rows: &[StatsRow]) {
-        if rows.len() > ROWS {
+        if rows.len() > ROWS || query.len() > QUERY_BYTES {
             return;
         }
         let rows = Arc::new(rows.to_vec());
@@ -88,5 +91,85 @@ impl StatsCache {
         }
         answers.rows += rows.len();
         answers.by_query.put(query, Cached { generation, rows });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::stats::Totals;
+
+    fn rows(n: usize) -> Vec<StatsRow> {
+        let totals = Totals {
+            low: None,
+            best: None,
+            high: None,
+            unknown: 0,
+        };
+        let row = StatsRow {
+            group: Default::default(),
+            incidents: 1,
+            killed: totals,
+            injured: totals,
+            latitude: None,
+            longitude: None,
+        };
+        vec![row; n]
+    }
+
+    fn at(version: i64) -> Generation {
+        Generation::Ids {
+            incident: Some(1),
+            version: Some(version),
+        }
+    }
+
+    fn answered(cache: &StatsCache, query: &str, generation: Generation, n: usize) -> bool {
+        let mut computed = false;
+        cache
+            .answer(query.to_string(), generation, || {
+                computed = true;
+                Ok(rows(n))
+            })
+            .unwrap();
+        computed
+    }
+
+    #[test]
+    fn an_answer_is_kept_for_its_generation_only() {
+        let cache = StatsCache::default();
+        assert!(answered(&cache, "q", at(1), 3));
+        assert!(!answered(&cache, "q", at(1), 3), "kept");
+        assert!(answered(&cache, "q", at(2), 3), "the data changed");
+    }
+
+    #[test]
+    fn rows_answers_and_query_lengths_are_bounded() {
+        let cache = StatsCache::default();
+        assert!(answered(&cache, "big", at(1), ROWS + 1));
+        assert!(
+            answered(&cache, "big", at(1), ROWS + 1),
+            "too many rows to keep"
+        );
+        let long = "x".repeat(QUERY_BYTES + 1);
+        assert!(answered(&cache, &long, at(1), 1));
+        assert!(
+            answered(&cache, &long, at(1), 1),
+            "too long a query to keep"
+        );
+        assert!(answered(&cache, "a", at(1), ROWS / 2));
+        assert!(answered(&cache, "b", at(1), ROWS / 2 + 1));
+        assert!(
+            answered(&cache, "a", at(1), ROWS / 2),
+            "the oldest went for the rows"
+        );
+        for n in 0..=ANSWERS {
+            answered(&cache, &n.to_string(), at(1), 1);
+        }
+        assert!(
+            answered(&cache, "0", at(1), 1),
+            "the oldest went for the count"
+        );
+        assert!(!answered(&cache, &ANSWERS.to_string(), at(1), 1));
     }
 }
