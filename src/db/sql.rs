@@ -130,6 +130,51 @@ where
     }
 }
 
+/// `expression IN (query)`: rows chosen by a subquery in the statement that reads them, one
+/// round trip where ids read first and rows second took two.
+#[derive(Debug, Clone)]
+pub struct InQuery<E, Q> {
+    expression: E,
+    query: Q,
+}
+
+/// `expression IN (query)`.
+pub fn in_query<E, Q>(expression: E, query: Q) -> InQuery<E, Q> {
+    InQuery { expression, query }
+}
+
+impl<E, Q> Expression for InQuery<E, Q> {
+    type SqlType = Bool;
+}
+
+impl<E: AppearsOnTable<QS>, Q, QS> AppearsOnTable<QS> for InQuery<E, Q> {}
+
+impl<E: SelectableExpression<QS>, Q, QS> SelectableExpression<QS> for InQuery<E, Q> {}
+
+impl<E: ValidGrouping<()>, Q> ValidGrouping<()> for InQuery<E, Q> {
+    type IsAggregate = E::IsAggregate;
+}
+
+impl<E, Q> QueryId for InQuery<E, Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<E, Q, DB> QueryFragment<DB> for InQuery<E, Q>
+where
+    DB: Backend,
+    E: QueryFragment<DB>,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.expression.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (");
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
 /// SQL written by this crate, with bound values: a `sql()` literal that can be cached. Only
 /// `&'static str` goes into its text, so the text never depends on input.
 #[derive(Debug, Clone)]

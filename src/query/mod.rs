@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use crate::db::history::{AsOf, Scope};
 use crate::db::incidents::StoredIncident;
 use crate::db::schema::incidents;
-use crate::db::sql::bigint_in;
+use crate::db::sql::{bigint_in, in_query};
 use crate::db::DbConnection;
 pub use filter::Filter;
 pub use page::Page;
@@ -126,9 +126,11 @@ fn score(
     }
 }
 
-/// The page in two steps, for matches that no single index range returns in order (several
-/// countries, sorting by casualties): the ids are chosen and sorted on the indexes alone,
-/// then only the page's rows are read, so the sort never carries every match's document.
+/// The page for matches that no single index range returns in order (several countries,
+/// sorting by casualties): the ids are chosen and sorted on the indexes alone, then only the
+/// page's rows are read, so the sort never carries every match's document. Both steps are
+/// one statement (`id IN (the page's ids)`, the rows sorted again), except for relevance,
+/// whose score is the search's.
 fn page_by_ids(
     conn: &mut DbConnection,
     filter: &Filter,
@@ -141,8 +143,15 @@ fn page_by_ids(
             filter.search.as_ref(),
         )
         .select(incidents::id);
-    let page_ids: Vec<i64> = AsOf::new(ids, scope).load(conn)?;
-    rows_by_ids(conn, &page_ids, scope)
+    if page.sort == page::Sort::Relevance {
+        let page_ids: Vec<i64> = AsOf::new(ids, scope).load(conn)?;
+        return rows_by_ids(conn, &page_ids, scope);
+    }
+    let rows = page
+        .sorted(incidents::table.into_boxed())
+        .filter(in_query(incidents::id, ids))
+        .select(StoredIncident::as_select());
+    AsOf::new(rows, scope).load(conn)
 }
 
 /// The rows of `ids` among the versions of `scope`, in the order of `ids`.

@@ -219,8 +219,8 @@ impl Page {
         )
     }
 
-    /// `query` in this sort's order.
-    fn sorted(&self, query: IncidentQuery) -> IncidentQuery {
+    /// `query` in this sort's order (by id for relevance, whose order needs the search).
+    pub fn sorted(&self, query: IncidentQuery) -> IncidentQuery {
         match self.sort {
             Sort::NewestFirst => query.order((incidents::occurred_on.desc(), incidents::id.desc())),
             Sort::OldestFirst => query.order((incidents::occurred_on.asc(), incidents::id.asc())),
