@@ -28,7 +28,7 @@ pub fn load_if_empty(conn: &mut DbConnection) -> AppResult<u64> {
         by: "demo".into(),
         reason: Some("serve --demo".into()),
     };
-    let report = import(|| Ok(&mut *conn), UCDP_SAMPLE, &options, |_| {})?;
+    let report = import(|| Ok(&mut *conn), None, UCDP_SAMPLE, &options, |_| {})?;
     let kabul = serde_json::from_value(kabul_input()).map_err(AppError::internal)?;
     let kabul = validate(kabul, DEFAULT_DATASET).map_err(AppError::InvalidBody)?;
     let change = Change {

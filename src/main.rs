@@ -11,7 +11,9 @@ use clap::{Parser, Subcommand};
 use incidentdb::config::Config;
 use incidentdb::db::{self, keys};
 use incidentdb::error::AppError;
-use incidentdb::import::writer::{import, ImportOptions, ImportReport, OnConflict, OnError};
+use incidentdb::import::writer::{
+    import, search_vectors, ImportOptions, ImportReport, OnConflict, OnError, Vectorize,
+};
 use incidentdb::import::Format;
 use incidentdb::model::wire::WireName;
 use incidentdb::query;
@@ -267,8 +269,18 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> anyhow::R
     };
     let bar = progress_bar(size);
     let input = BufReader::with_capacity(1 << 20, bar.wrap_read(input));
+    // PostgreSQL: a second connection computes the rows' full-text vectors beside the writer.
+    let vectorize: Option<Vectorize> = if db::bulk::stages_imports(&conn) {
+        let mut vector_conn = open(config)?;
+        Some(Box::new(move |texts| {
+            search_vectors(&mut vector_conn, texts)
+        }))
+    } else {
+        None
+    };
     let outcome = import(
         || Ok(&mut conn),
+        vectorize,
         input,
         &options,
         |rows| {

@@ -17,8 +17,11 @@ use super::history::change;
 use super::AppState;
 use crate::db::keys::ApiKey;
 use crate::db::keys::Role;
+use crate::db::Backend;
 use crate::error::{AppError, AppResult, Problem, ServiceProblems, WriteProblems};
-use crate::import::writer::{import, ImportOptions, ImportReport, OnConflict, OnError};
+use crate::import::writer::{
+    import, search_vectors, ImportOptions, ImportReport, OnConflict, OnError, Vectorize,
+};
 use crate::import::Format;
 use crate::model::history::{Change, ChangeKind};
 use crate::model::incident::IncidentBody;
@@ -139,8 +142,16 @@ async fn create_import(
         chunks,
         current: Bytes::new(),
     };
-    let importing =
-        state.run_long(move |pool| import(|| Ok(pool.get()?), reader, &options, |_| {}));
+    let postgres = Backend::of(&state.config.database_url) == Backend::Postgres;
+    let importing = state.run_long(move |pool| {
+        // PostgreSQL: the rows' full-text vectors are computed ahead on a pooled connection
+        // when one is idle, taken for a batch at a time (see `db::bulk::search_vectors`).
+        let vectorize: Option<Vectorize> = postgres.then(|| {
+            let pool = pool.clone();
+            Box::new(move |texts: &[String]| search_vectors(&mut *pool.try_get()?, texts)) as _
+        });
+        import(|| Ok(pool.get()?), vectorize, reader, &options, |_| {})
+    });
     let feeding = feed(
         body,
         sender,

@@ -2,7 +2,8 @@
 //! binary `COPY`, is matched against the stored incidents by dataset + external_id in one
 //! join, and is written with one `INSERT … SELECT` (new incidents and their perpetrators) and
 //! one `UPDATE … FROM` (changed ones). The triggers do the rest set-wise: the month sums once
-//! a statement, the history a version per row updated; the full-text index is PostgreSQL's.
+//! a statement, the history a version per row updated; the full-text vectors are computed
+//! ahead on another connection (`search_vectors`) where one was free, else by the trigger.
 //! SQLite writes its batches through `incidents::insert_many` / `replace` (already fast).
 
 use chrono::NaiveDateTime;
@@ -49,9 +50,31 @@ fn postgres(conn: &mut DbConnection) -> QueryResult<&mut PgConnection> {
     }
 }
 
-/// Replaces the staged rows with `rows` (their `seq` is their index) and returns the stored
-/// incidents their keys name, by `seq`. The keys of `rows` must be distinct.
-pub fn stage(conn: &mut DbConnection, rows: &[&ValidIncident]) -> QueryResult<Vec<Existing>> {
+/// The full-text vectors of `texts` (rows' `search_text`), as text: an import computes them on
+/// a connection of its own while its writing connection files the rows before them (see the
+/// `search_vector` migration), so two backends share the work that one did.
+pub fn search_vectors(conn: &mut DbConnection, texts: &[String]) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Vector {
+        #[diesel(sql_type = Text)]
+        vector: String,
+    }
+    let vectors: Vec<Vector> = diesel::sql_query(
+        "SELECT to_tsvector('english', t)::text AS vector \
+         FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+    )
+    .bind::<Array<Text>, _>(texts)
+    .load(postgres(conn)?)?;
+    Ok(vectors.into_iter().map(|v| v.vector).collect())
+}
+
+/// Replaces the staged rows with `rows` (their `seq` is their index; each with its full-text
+/// vector when computed ahead) and returns the stored incidents their keys name, by `seq`.
+/// The keys of `rows` must be distinct.
+pub fn stage(
+    conn: &mut DbConnection,
+    rows: &[(&ValidIncident, Option<&str>)],
+) -> QueryResult<Vec<Existing>> {
     let pg = postgres(conn)?;
     // Temporary: no WAL, private to the connection; its rows go at every commit. `seq`
     // numbers the rows in the order copied, from 0 after every `TRUNCATE … RESTART IDENTITY`.
@@ -61,12 +84,13 @@ pub fn stage(conn: &mut DbConnection, rows: &[&ValidIncident]) -> QueryResult<Ve
              SELECT * FROM incidents WITH NO DATA; \
            ALTER TABLE import_rows ADD COLUMN seq bigint \
              GENERATED ALWAYS AS IDENTITY (MINVALUE 0 START WITH 0); \
+           ALTER TABLE import_rows ADD COLUMN vector text; \
          END IF; END $$; \
          TRUNCATE import_rows RESTART IDENTITY;",
     )?;
     let staged: Vec<StagedValues> = rows
         .iter()
-        .map(|valid| IncidentValues::of(valid).into())
+        .map(|(valid, vector)| IncidentValues::of(valid).staged(*vector))
         .collect();
     diesel::copy_from(import_rows::table)
         .from_insertable(&staged)
@@ -105,8 +129,8 @@ pub fn insert_staged(conn: &mut DbConnection, seqs: &[i64], change: &Change) -> 
     }
     let sql = format!(
         "WITH new AS ( \
-           INSERT INTO incidents ({columns}, version, created_at, updated_at, change, changed_by, change_reason) \
-           SELECT {columns}, 1, $1, $1, $2, $3, $4 FROM import_rows WHERE seq = ANY($5) ORDER BY seq \
+           INSERT INTO incidents ({columns}, search_vector, version, created_at, updated_at, change, changed_by, change_reason) \
+           SELECT {columns}, vector::tsvector, 1, $1, $1, $2, $3, $4 FROM import_rows WHERE seq = ANY($5) ORDER BY seq \
            RETURNING id, dataset, external_id \
          ), perpetrators AS ( \
            INSERT INTO incident_perpetrators (incident_id, position, name, claim) \
@@ -144,7 +168,8 @@ pub fn update_staged(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "UPDATE incidents i SET ({targets}) = ({values}), version = i.version + 1, \
+        "UPDATE incidents i SET ({targets}, search_vector) = ({values}, s.vector::tsvector), \
+         version = i.version + 1, \
          updated_at = $1, change = $2, changed_by = $3, change_reason = $4 \
          FROM import_rows s JOIN unnest($5::bigint[], $6::integer[]) AS seen(seq, version) \
          ON seen.seq = s.seq \

@@ -147,16 +147,18 @@ macro_rules! incident_values {
             $($field: $type,)*
         }
 
-        /// `IncidentValues` as staged for a bulk import.
+        /// `IncidentValues` as staged for a bulk import, with the full-text vector when
+        /// computed ahead (else the database computes it as it writes the row).
         #[derive(Debug, Insertable)]
         #[diesel(table_name = import_rows, treat_none_as_default_value = false)]
         pub(super) struct StagedValues<'a> {
             $($field: $type,)*
+            vector: Option<&'a str>,
         }
 
-        impl<'a> From<IncidentValues<'a>> for StagedValues<'a> {
-            fn from(values: IncidentValues<'a>) -> Self {
-                StagedValues { $($field: values.$field,)* }
+        impl<'a> IncidentValues<'a> {
+            pub(super) fn staged(self, vector: Option<&'a str>) -> StagedValues<'a> {
+                StagedValues { $($field: self.$field,)* vector }
             }
         }
 
@@ -234,7 +236,7 @@ impl<'a> IncidentValues<'a> {
 /// What `q` searches (see `query::search`): description, place names, perpetrators, the
 /// sources' titles and excerpts, and the attributes that hold prose or names (values of more
 /// than one word: a source's notes or summary, the other side; not codes and flags).
-fn search_text(input: &IncidentBody) -> String {
+pub fn search_text(input: &IncidentBody) -> String {
     let location = &input.location;
     let mut texts: Vec<&str> = Vec::new();
     texts.extend(input.description.as_deref());

@@ -67,6 +67,8 @@ incident_version_table!(
     /// of a new version), each numbered by its place in the batch.
     import_rows (seq) {
         seq -> BigInt,
+        /// The row's full-text vector as text, when computed ahead (see `db::bulk`).
+        vector -> Nullable<Text>,
     }
 );
 

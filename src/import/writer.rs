@@ -27,6 +27,11 @@ const BATCH: usize = 500;
 /// that a statement's fixed costs vanish, few enough to keep memory flat.
 const CHUNK: usize = 5000;
 
+/// Batches the reader may have ready before the writer takes them: a chunk's worth and two,
+/// so that while a chunk is written the next is read (with fewer, the database waited for the
+/// reader after every chunk).
+const BATCHES_AHEAD: usize = CHUNK / BATCH + 2;
+
 /// What to do with invalid rows.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema, clap::ValueEnum,
@@ -168,26 +173,35 @@ pub struct ImportOptions {
     pub reason: Option<String>,
 }
 
+/// Computes the full-text vectors of texts on a connection other than the import's (see
+/// `db::bulk::search_vectors`); `None` when it has none free or fails, and the writing
+/// connection's database computes them as it writes.
+pub type Vectorize<'a> = Box<dyn FnMut(&[String]) -> Option<Vec<String>> + Send + 'a>;
+
 /// Imports `input`; `progress` is told the number of rows read after every batch. `connect`
 /// is called once the first batch is read and validated, so a slow upload holds no database
 /// connection until it has rows to write. An `abort` import with invalid rows writes nothing
 /// and fails with them.
 ///
-/// Reading and validating run on a thread of their own, a couple of batches ahead of the
-/// writer, so parsing and writing use both cores; the bounded channel keeps memory flat.
+/// Reading and validating run on a thread of their own, up to a chunk ahead of the writer, so parsing and writing use both cores; the bounded channel keeps memory flat. On
+/// PostgreSQL, that thread also has each batch's full-text vectors computed by `vectorize`.
 pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
     connect: impl FnOnce() -> AppResult<C>,
+    mut vectorize: Option<Vectorize>,
     input: R,
     options: &ImportOptions,
     mut progress: impl FnMut(u64),
 ) -> AppResult<ImportReport> {
     std::thread::scope(|scope| {
-        let (sender, batches) = std::sync::mpsc::sync_channel::<Parsed>(2);
+        let (sender, batches) = std::sync::mpsc::sync_channel::<Parsed>(BATCHES_AHEAD);
         scope.spawn(move || {
             let mut rows = options.format.rows(input);
             let mut kept = 0;
             loop {
-                let parsed = next_batch(&mut rows, options, &mut kept);
+                let mut parsed = next_batch(&mut rows, options, &mut kept);
+                if let Some(vectorize) = vectorize.as_mut() {
+                    parsed.vectorize(vectorize);
+                }
                 let last = !parsed.more;
                 if sender.send(parsed).is_err() || last {
                     return;
@@ -224,7 +238,7 @@ fn write_all(
     let mut read = 0u64;
     let mut first = Some(first);
     let staged = crate::db::bulk::stages_imports(conn);
-    let mut chunk: Vec<(u64, ValidIncident)> = Vec::new();
+    let mut chunk: Vec<StagedRow> = Vec::new();
     let mut run = |conn: &mut DbConnection,
                    report: &mut ImportReport,
                    errors: &mut RowErrors|
@@ -250,7 +264,7 @@ fn write_all(
             if staged {
                 // Rows gather into chunks, each staged and written in a few statements; in
                 // skip mode each batch is its own chunk, as each is its own transaction.
-                chunk.extend(parsed.valid);
+                chunk.extend(with_vectors(parsed.valid, parsed.vectors));
                 let flush = chunk.len() >= CHUNK || options.on_error == OnError::Skip;
                 if flush || !parsed.more {
                     write_chunk(conn, std::mem::take(&mut chunk), options, report)?;
@@ -287,6 +301,8 @@ fn write_all(
 /// A batch of rows read and validated.
 struct Parsed {
     valid: Vec<(u64, ValidIncident)>,
+    /// The full-text vectors of `valid`, in order, when computed ahead; else empty.
+    vectors: Vec<String>,
     /// The batch's problems; only those within the import's budget are kept.
     errors: RowErrors,
     /// The batch's caveats on rows written, kept the same way.
@@ -296,6 +312,42 @@ struct Parsed {
     /// Whether rows may follow.
     more: bool,
 }
+
+impl Parsed {
+    fn vectorize(&mut self, vectorize: &mut Vectorize) {
+        let texts: Vec<String> = self
+            .valid
+            .iter()
+            .map(|(_, valid)| store::search_text(valid.body()))
+            .collect();
+        self.vectors = vectorize(&texts)
+            .filter(|vectors| vectors.len() == texts.len())
+            .unwrap_or_default();
+    }
+}
+
+/// The valid rows, each with its full-text vector when computed ahead (`vectors` in order, or
+/// none).
+fn with_vectors(
+    valid: Vec<(u64, ValidIncident)>,
+    vectors: Vec<String>,
+) -> impl Iterator<Item = StagedRow> {
+    let mut vectors = vectors.into_iter();
+    valid
+        .into_iter()
+        .map(move |(line, valid)| (line, valid, vectors.next()))
+}
+
+/// The full-text vectors of `texts` computed on `conn` (PostgreSQL), or `None` (logged): the
+/// writing connection's database then computes them itself.
+pub fn search_vectors(conn: &mut DbConnection, texts: &[String]) -> Option<Vec<String>> {
+    crate::db::bulk::search_vectors(conn, texts)
+        .inspect_err(|error| tracing::warn!(%error, "computing full-text vectors ahead"))
+        .ok()
+}
+
+/// A valid row on its way to the staging table: its line, the incident, its full-text vector.
+type StagedRow = (u64, ValidIncident, Option<String>);
 
 /// Reads rows until `BATCH` of them are valid, `4 * BATCH` were read or the input ends. `kept`
 /// counts the problems kept by every batch so far, so the whole import keeps at most
@@ -308,6 +360,7 @@ fn next_batch(
     let default_dataset = options.format.default_dataset();
     let mut parsed = Parsed {
         valid: Vec::with_capacity(BATCH),
+        vectors: Vec::new(),
         errors: RowErrors::default(),
         warnings: RowErrors::default(),
         consumed: 0,
@@ -494,13 +547,13 @@ fn correct(
 /// so a later row replaces an earlier one as it does batch by batch.
 fn write_chunk(
     conn: &mut DbConnection,
-    chunk: Vec<(u64, ValidIncident)>,
+    chunk: Vec<StagedRow>,
     options: &ImportOptions,
     report: &mut ImportReport,
 ) -> AppResult<()> {
     let mut keys: HashSet<(&str, &str)> = HashSet::with_capacity(chunk.len());
     let mut start = 0;
-    for (index, (_, valid)) in chunk.iter().enumerate() {
+    for (index, (_, valid, _)) in chunk.iter().enumerate() {
         let Some(external_id) = valid.body().external_id.as_deref() else {
             continue;
         };
@@ -519,7 +572,7 @@ fn write_chunk(
 /// through the API since one by one (`correct`).
 fn write_staged(
     conn: &mut DbConnection,
-    rows: &[(u64, ValidIncident)],
+    rows: &[StagedRow],
     options: &ImportOptions,
     report: &mut ImportReport,
 ) -> AppResult<()> {
@@ -531,7 +584,10 @@ fn write_staged(
         by: options.by.clone(),
         reason: options.reason.clone(),
     };
-    let staged: Vec<&ValidIncident> = rows.iter().map(|(_, valid)| valid).collect();
+    let staged: Vec<(&ValidIncident, Option<&str>)> = rows
+        .iter()
+        .map(|(_, valid, vector)| (valid, vector.as_deref()))
+        .collect();
     let existing = crate::db::bulk::stage(conn, &staged)?;
     let mut stored = vec![false; rows.len()];
     // The staged rows to write as new versions, with the version each replaces.
@@ -543,7 +599,7 @@ fn write_staged(
             report.unchanged += 1;
             continue;
         };
-        let (line, valid) = &rows[seq];
+        let (line, valid, _) = &rows[seq];
         let current: IncidentBody = serde_json::from_str(&document).map_err(|e| {
             AppError::from(diesel::result::Error::DeserializationError(Box::new(e)))
         })?;

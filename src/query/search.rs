@@ -4,7 +4,8 @@
 //! Both databases see the same words: the searchable text is folded here (transliterated to
 //! ASCII, lower-cased, every run of other characters one space) before it is stored, and so
 //! are the query's words. SQLite indexes it in FTS5 (`porter` stems), PostgreSQL with a GIN
-//! index on `to_tsvector('english', …)` (Snowball stems; English stop words are left out).
+//! index on its stored `to_tsvector('english', …)`, `search_vector` (Snowball stems; English
+//! stop words are left out).
 
 use std::collections::HashSet;
 
@@ -427,7 +428,7 @@ impl QueryFragment<Sqlite> for Matches {
 
 impl QueryFragment<Pg> for Matches {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("to_tsvector('english', search_text) @@ to_tsquery('english', ");
+        out.push_sql("search_vector @@ to_tsquery('english', ");
         out.push_bind_param::<Text, _>(&self.tsquery)?;
         out.push_sql(")");
         Ok(())
@@ -449,7 +450,7 @@ impl QueryFragment<Sqlite> for Score {
 
 impl QueryFragment<Pg> for Score {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("(-ts_rank(to_tsvector('english', search_text), to_tsquery('english', ");
+        out.push_sql("(-ts_rank(search_vector, to_tsquery('english', ");
         out.push_bind_param::<Text, _>(&self.tsquery)?;
         out.push_sql(")))::float8");
         Ok(())

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::{generated_ndjson, incident, TestApp};
 use diesel::prelude::*;
+use incidentdb::db::bulk::stages_imports;
 use incidentdb::db::schema::{incident_perpetrators, incident_versions, incidents};
+use incidentdb::import::writer::{search_vectors, Vectorize};
 use serde_json::Value;
 
 /// Incidents in the file: enough that the import is still running when it is killed.
@@ -221,6 +223,10 @@ fn a_reader_that_dies_half_way_commits_nothing() {
     };
     let url = app.database_url.clone();
     let input = DiesHalfWay(std::io::Cursor::new(generated_ndjson(1200)));
+    // PostgreSQL: with the full-text vectors computed ahead, as the CLI does.
+    let mut vector_conn = incidentdb::db::connect(&url).expect("a connection");
+    let vectorize: Option<Vectorize> = stages_imports(&vector_conn)
+        .then(|| Box::new(move |texts: &[String]| search_vectors(&mut vector_conn, texts)) as _);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         incidentdb::import::writer::import(
             || {
@@ -228,6 +234,7 @@ fn a_reader_that_dies_half_way_commits_nothing() {
                     incidentdb::db::connect(&url).expect("a connection"),
                 ))
             },
+            vectorize,
             input,
             &options,
             |_| {},
