@@ -253,16 +253,23 @@ pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
-/// Runs the pending migrations of the connection's backend.
+/// Runs the pending migrations of the connection's backend. After any ran, PostgreSQL's
+/// statistics are refreshed and dead rows cleared: a migration that rewrites every incident
+/// (as adding `search_vector` did) leaves as many dead rows as live ones, and index-only
+/// scans read the table again until a vacuum.
 pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     let migrations = match conn {
         DbConnection::Postgres(_) => POSTGRES_MIGRATIONS,
         DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
     };
-    conn.run_pending_migrations(migrations)
-        .map(|_| ())
+    let applied = conn
+        .run_pending_migrations(migrations)
         .map_err(|e| anyhow::anyhow!(e))
-        .context("running the migrations")
+        .context("running the migrations")?;
+    if !applied.is_empty() {
+        refresh_statistics(conn).context("refreshing statistics after the migrations")?;
+    }
+    Ok(())
 }
 
 /// Migrates the database, then opens a pool of `size` connections.
