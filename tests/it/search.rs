@@ -242,12 +242,11 @@ fn every_write_path_indexes_the_text_it_writes() {
     assert_eq!(app.ids("/v1/incidents?q=militia&limit=1000").len(), 20);
     // Through the API: a new incident, then its description changed.
     let id = app.create(&kabul())["id"].as_i64().unwrap();
-    let patch = app
-        .client
-        .patch(app.url(&format!("/v1/incidents/{id}")))
-        .header("Content-Type", "application/merge-patch+json")
-        .body(json!({"description": "Mortars struck a depot."}).to_string());
-    assert_eq!(app.with_token(patch, &app.editor).status(), 200);
+    assert_eq!(
+        app.patch(id, &json!({"description": "Mortars struck a depot."}))
+            .status(),
+        200
+    );
     assert_eq!(app.ids("/v1/incidents?q=mortar"), vec![id]);
     assert_eq!(app.ids("/v1/incidents?q=university"), Vec::<i64>::new());
     let mut conn = incidentdb::db::connect(&app.database_url).unwrap();
@@ -272,12 +271,11 @@ fn q_as_of_a_time_searches_the_versions_then_current() {
     }));
     let id = created["id"].as_i64().unwrap();
     let before = instant();
-    let patch = app
-        .client
-        .patch(app.url(&format!("/v1/incidents/{id}")))
-        .header("Content-Type", "application/merge-patch+json")
-        .body(json!({"description": "Gunmen attacked a market."}).to_string());
-    assert_eq!(app.with_token(patch, &app.editor).status(), 200);
+    assert_eq!(
+        app.patch(id, &json!({"description": "Gunmen attacked a market."}))
+            .status(),
+        200
+    );
     let after = instant();
     let delete = app.client.delete(app.url(&format!("/v1/incidents/{id}")));
     assert_eq!(app.with_token(delete, &app.editor).status(), 204);

@@ -291,12 +291,11 @@ fn kept_stats_follow_every_write() {
         "a new incident shows on the map"
     );
 
-    let patch = app
-        .client
-        .patch(app.url(&format!("/v1/incidents/{second_id}")))
-        .header("Content-Type", "application/merge-patch+json")
-        .body(json!({"casualties": {"killed": {"best": 5}}}).to_string());
-    assert_eq!(app.with_token(patch, &app.editor).status(), 200);
+    assert_eq!(
+        app.patch(second_id, &json!({"casualties": {"killed": {"best": 5}}}))
+            .status(),
+        200
+    );
     let row = perpetrator_row("Night Riders Brigade").unwrap();
     assert_eq!(row["killed"]["best"], 5, "a change shows: {row}");
 

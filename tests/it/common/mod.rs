@@ -170,6 +170,16 @@ impl TestApp {
         self.with_token(self.client.post(self.url(path)).json(body), &self.editor)
     }
 
+    /// PATCHes incident `id` with the merge patch `body` as the editor.
+    pub fn patch(&self, id: i64, body: &Value) -> Response {
+        let request = self
+            .client
+            .patch(self.url(&format!("/v1/incidents/{id}")))
+            .header("Content-Type", "application/merge-patch+json")
+            .body(body.to_string());
+        self.with_token(request, &self.editor)
+    }
+
     /// Creates an incident as the editor, expecting 201; returns it.
     pub fn create(&self, body: &Value) -> Value {
         let response = self.post("/v1/incidents", body);
