@@ -451,8 +451,12 @@ impl QueryFragment<Sqlite> for Score {
 
 impl QueryFragment<Pg> for Score {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let before = "(-ts_rank(to_tsvector('english', search_text), ";
-        walk_tsquery(out, before, &self.tsquery, "))::float8")
+        walk_tsquery(
+            out,
+            "(-ts_rank(to_tsvector('english', search_text), ",
+            &self.tsquery,
+            "))::float8",
+        )
     }
 }
 
