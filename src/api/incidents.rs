@@ -48,25 +48,6 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(delete_incident);
 }
 
-// The schema of what `page_body` writes.
-/// A page of incidents.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IncidentPage {
-    #[schema(value_type = Vec<Incident>)]
-    pub data: Vec<Box<RawValue>>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    #[schema(example = json!(null))]
-    pub next_cursor: Option<String>,
-    /// The number of matching incidents, with `count=true`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = 1)]
-    pub total: Option<i64>,
-    /// With `as_of` or `release`: the time the answer reflects.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub as_of: Option<String>,
-}
-
 /// List or export incidents.
 ///
 /// The incidents matching the filters, newest first by default, a page at a time with cursor
@@ -123,6 +104,25 @@ async fn list_incidents(call: Call) -> AppResult<HttpResponse> {
     )
     .content_type(ContentType::json())
     .body(body))
+}
+
+// The schema of what `page_body` writes, beside it: the two must agree.
+/// A page of incidents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentPage {
+    #[schema(value_type = Vec<Incident>)]
+    pub data: Vec<Box<RawValue>>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
+    /// The number of matching incidents, with `count=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 1)]
+    pub total: Option<i64>,
+    /// With `as_of` or `release`: the time the answer reflects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<String>,
 }
 
 /// The `IncidentPage` JSON of `listing`, written straight from the stored documents: they are
