@@ -5,6 +5,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::openapi::{response::Response, RefOr};
 use utoipa::ToSchema;
 
 use crate::import::writer::RowErrors;
@@ -204,9 +206,15 @@ pub struct Problem {
     pub error_count: Option<u64>,
 }
 
-/// What every read can answer besides its own statuses (with `ServiceProblems`).
+/// What every read can answer besides its own statuses.
+pub type ReadProblems = WithServiceProblems<ReadRefusals>;
+
+/// What every write can answer besides its own statuses.
+pub type WriteProblems = WithServiceProblems<WriteRefusals>;
+
+/// The caller's problems with a read (see `ReadProblems`).
 #[derive(utoipa::IntoResponses)]
-pub enum ReadProblems {
+pub enum ReadRefusals {
     /// A parameter (query or path) is invalid; the problem names it
     #[response(status = 400, content_type = "application/problem+json")]
     InvalidParameter(Problem),
@@ -215,15 +223,27 @@ pub enum ReadProblems {
     Unauthorized(Problem),
 }
 
-/// What every write can answer besides its own statuses (with `ServiceProblems`).
+/// The caller's problems with a write (see `WriteProblems`).
 #[derive(utoipa::IntoResponses)]
-pub enum WriteProblems {
+pub enum WriteRefusals {
     /// No valid API key
     #[response(status = 401, content_type = "application/problem+json")]
     Unauthorized(Problem),
     /// The key's role may not do this
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(Problem),
+}
+
+/// The responses of `T` and `ServiceProblems` together: every API operation can answer both,
+/// so its `responses(...)` names one type, not two.
+pub struct WithServiceProblems<T>(std::marker::PhantomData<T>);
+
+impl<T: utoipa::IntoResponses> utoipa::IntoResponses for WithServiceProblems<T> {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = T::responses();
+        responses.extend(ServiceProblems::responses());
+        responses
+    }
 }
 
 /// What any operation can answer when the service is saturated.

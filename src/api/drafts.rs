@@ -8,7 +8,7 @@ use super::auth::Caller;
 use super::parse_json;
 use crate::db::keys::Role;
 use crate::draft::{draft, DraftRequest, Drafted};
-use crate::error::{AppError, AppResult, Problem, ServiceProblems, WriteProblems};
+use crate::error::{AppError, AppResult, Problem, WriteProblems};
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(create_draft);
@@ -33,7 +33,6 @@ pub fn configure(config: &mut ServiceConfig) {
         (status = 413, description = "The body is larger than INCIDENTDB_MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body is not a draft request; the problem names the field", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[post("/v1/drafts")]

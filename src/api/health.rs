@@ -8,11 +8,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
-use super::AppState;
+use super::{AppState, Call};
 use crate::db::replicas::REPLICA_WAIT;
 use crate::db::DbPool;
-use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems};
+use crate::error::{AppError, AppResult, Problem, ReadProblems};
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(healthz).service(readyz).service(metrics);
@@ -148,13 +147,12 @@ fn check(name: String, pool: &DbPool, wait: Duration) -> PoolStatus {
     responses(
         (status = 200, description = "The metrics", body = String, content_type = "text/plain; version=0.0.4"),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/metrics")]
-async fn metrics(state: web::Data<AppState>, _caller: Caller) -> AppResult<HttpResponse> {
+async fn metrics(call: Call) -> AppResult<HttpResponse> {
     let text = prometheus::TextEncoder::new()
-        .encode_to_string(&state.metrics.registry.gather())
+        .encode_to_string(&call.state.metrics.registry.gather())
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)

@@ -5,11 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
-use super::{page_response, AppState};
+use super::{page_response, Call};
 use crate::db::history;
 use crate::db::keys::ApiKey;
-use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems};
+use crate::error::{AppError, AppResult, Problem, ReadProblems};
 use crate::model::history::{Change, ChangeKind, Version};
 use crate::param_name;
 use crate::query::Params;
@@ -116,25 +115,17 @@ pub struct History {
     params(("id" = i64, Path, description = "Incident id. Example: `1`."), HistoryParams),
     responses(
         (status = 200, description = "The versions", body = History),
-        (status = 400, description = "A bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No incident ever had this id", body = Problem, content_type = "application/problem+json"),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/incidents/{id}/history")]
-async fn incident_history(
-    req: HttpRequest,
-    path: web::Path<i64>,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
+async fn incident_history(path: web::Path<i64>, call: Call) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let mut params = Params::parse(req.query_string())?;
-    let paging: HistoryParams = params.read()?;
-    params.finish()?;
+    let paging: HistoryParams = Params::only(call.req.query_string())?;
     let (after, limit) = (paging.after()?, paging.limit()?);
-    let (mut data, exists) = state
+    let (mut data, exists) = call
+        .state
         .run(move |conn| {
             let data = history::versions(conn, id, after, limit + 1)?;
             let exists = !data.is_empty() || !history::versions(conn, id, 0, 1)?.is_empty();
@@ -150,5 +141,8 @@ async fn incident_history(
         .then(|| data.last().map(|version| version.version.to_string()))
         .flatten();
     let cursor = param_name!(HistoryParams, cursor);
-    Ok(page_response(&req, cursor, next_cursor.as_deref()).json(History { data, next_cursor }))
+    Ok(
+        page_response(&call.req, cursor, next_cursor.as_deref())
+            .json(History { data, next_cursor }),
+    )
 }

@@ -12,13 +12,12 @@ use tokio::sync::mpsc;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
 use super::history::change;
-use super::AppState;
+use super::Call;
 use crate::db::keys::ApiKey;
 use crate::db::keys::Role;
 use crate::db::Backend;
-use crate::error::{AppError, AppResult, Problem, ServiceProblems, WriteProblems};
+use crate::error::{AppError, AppResult, Problem, WriteProblems};
 use crate::import::writer::{
     import, search_vectors, ImportOptions, ImportReport, OnConflict, OnError, Vectorize,
 };
@@ -73,14 +72,12 @@ impl Read for BodyReader {
 }
 
 fn options(req: &HttpRequest, key: &ApiKey) -> AppResult<ImportOptions> {
-    let mut params = Params::parse(req.query_string())?;
     let ImportParams {
         format,
         dataset,
         on_error,
         on_conflict,
-    } = params.read()?;
-    params.finish()?;
+    } = Params::only(req.query_string())?;
     let Change { by, reason, .. } = change(req, key, ChangeKind::Import)?;
     Ok(ImportOptions {
         format,
@@ -117,17 +114,12 @@ fn options(req: &HttpRequest, key: &ApiKey) -> AppResult<ImportOptions> {
         (status = 413, description = "The body is larger than INCIDENTDB_MAX_IMPORT_BYTES; nothing was written with on_error=abort", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "on_error=abort and some rows are invalid: the first 1000 problems with their line, field and reason, and `error_count`; nothing was written", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[post("/v1/imports")]
-async fn create_import(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
-    let options = options(&req, caller.require(Role::Editor)?)?;
+async fn create_import(body: web::Payload, call: Call) -> AppResult<HttpResponse> {
+    let options = options(&call.req, call.caller.require(Role::Editor)?)?;
+    let state = &call.state;
     let _permit = state.imports.clone().try_acquire_owned().map_err(|_| {
         AppError::Http(
             StatusCode::SERVICE_UNAVAILABLE,

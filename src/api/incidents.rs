@@ -16,15 +16,14 @@ use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
 use super::conditional::{if_match, if_none_match, Tags};
 use super::history::change;
-use super::{page_response, parse_json, requested_format, spawn_long, AppState};
+use super::{page_response, parse_json, requested_format, spawn_long, AppState, Call};
 use crate::db::history;
 use crate::db::incidents as store;
 use crate::db::keys::Role;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
+use crate::error::{AppError, AppResult, Problem, ReadProblems, WriteProblems};
 use crate::middleware::Head;
 use crate::model::history::{micros, ChangeKind};
 use crate::model::incident::{Incident, IncidentBody};
@@ -47,25 +46,6 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(create_incident)
         .service(patch_incident)
         .service(delete_incident);
-}
-
-// The schema of what `page_body` writes.
-/// A page of incidents.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IncidentPage {
-    #[schema(value_type = Vec<Incident>)]
-    pub data: Vec<Box<RawValue>>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    #[schema(example = json!(null))]
-    pub next_cursor: Option<String>,
-    /// The number of matching incidents, with `count=true`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = 1)]
-    pub total: Option<i64>,
-    /// With `as_of` or `release`: the time the answer reflects.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub as_of: Option<String>,
 }
 
 /// List or export incidents.
@@ -91,15 +71,11 @@ pub struct IncidentPage {
         (status = 206, description = "Exports: the byte range asked for with `Range` (exports up to 64 MiB; `HEAD` gives their `Content-Length`), as GDAL's `/vsicurl/` reads"),
         (status = 416, description = "Exports: a `Range` past the end", body = Problem, content_type = "application/problem+json"),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/incidents")]
-async fn list_incidents(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
+async fn list_incidents(call: Call) -> AppResult<HttpResponse> {
+    let Call { req, state, .. } = call;
     let ListRequest {
         mut filter,
         page,
@@ -128,6 +104,25 @@ async fn list_incidents(
     )
     .content_type(ContentType::json())
     .body(body))
+}
+
+// The schema of what `page_body` writes, beside it: the two must agree.
+/// A page of incidents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentPage {
+    #[schema(value_type = Vec<Incident>)]
+    pub data: Vec<Box<RawValue>>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
+    /// The number of matching incidents, with `count=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 1)]
+    pub total: Option<i64>,
+    /// With `as_of` or `release`: the time the answer reflects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<String>,
 }
 
 /// The `IncidentPage` JSON of `listing`, written straight from the stored documents: they are
@@ -301,20 +296,15 @@ pub struct DeletedParams {
     responses(
         (status = 200, description = "The deletions", body = DeletedPage),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/incidents/deleted")]
-async fn list_deleted(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
-    let mut params = Params::parse(req.query_string())?;
-    let since = params.read::<DeletedParams>()?.since.map(|t| t.0);
-    params.finish()?;
+async fn list_deleted(call: Call) -> AppResult<HttpResponse> {
+    let since = Params::only::<DeletedParams>(call.req.query_string())?.since;
+    let since = since.map(|t| t.0);
     let as_of = store::now();
-    let data = state
+    let data = call
+        .state
         .read(move |conn| Ok(store::deleted_since(conn, since)?))
         .await?;
     Ok(HttpResponse::Ok().json(DeletedPage { data, as_of }))
@@ -351,20 +341,13 @@ pub struct IncidentParams {
         (status = 404, description = "No incident has this id (or had it at `as_of`, or has this `version`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`version` is the incident's deletion", body = Problem, content_type = "application/problem+json"),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/incidents/{id}")]
-async fn get_incident(
-    req: HttpRequest,
-    path: web::Path<i64>,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
+async fn get_incident(path: web::Path<i64>, call: Call) -> AppResult<HttpResponse> {
+    let Call { req, state, .. } = call;
     let id = path.into_inner();
-    let mut params = Params::parse(req.query_string())?;
-    let IncidentParams { version, as_of } = params.read()?;
-    params.finish()?;
+    let IncidentParams { version, as_of } = Params::only(req.query_string())?;
     if let Some(version) = version {
         if as_of.is_some() {
             return Err(AppError::parameter(
@@ -440,19 +423,15 @@ async fn incident_version(state: &AppState, id: i64, version: u32) -> AppResult<
         (status = 409, description = "An incident with this dataset and external_id exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named by its JSON path", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[post("/v1/incidents")]
-async fn create_incident(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
-    let change = change(&req, caller.require(Role::Editor)?, ChangeKind::Create)?;
+async fn create_incident(body: web::Bytes, call: Call) -> AppResult<HttpResponse> {
+    let key = call.caller.require(Role::Editor)?;
+    let change = change(&call.req, key, ChangeKind::Create)?;
     let valid = validated(parse_json(&body)?)?;
-    let incident = state
+    let incident = call
+        .state
         .write(move |conn| {
             let id = store::insert(conn, &valid, &change)?;
             find(conn, id)
@@ -461,6 +440,33 @@ async fn create_incident(
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/v1/incidents/{}", incident.id)));
     Ok(with_etag(response, &incident))
+}
+
+/// The headers of a change or deletion of a stored incident (read by `if_match` and
+/// `change`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ChangeHeaders {
+    /// The ETag the change is based on. Example: `"1"`.
+    #[param(rename = "If-Match")]
+    pub if_match: Option<String>,
+    /// Why: recorded in the incident's history (at most 1000 characters)
+    #[param(rename = "X-Change-Reason")]
+    pub reason: Option<String>,
+}
+
+/// What a change or deletion of a stored incident can answer besides `WriteProblems`.
+#[derive(utoipa::IntoResponses)]
+pub enum StoredIncidentProblems {
+    /// The id is not an integer
+    #[response(status = 400, content_type = "application/problem+json")]
+    InvalidId(Problem),
+    /// No incident has this id
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// If-Match does not match the current version
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Problem),
 }
 
 /// Change an incident.
@@ -472,39 +478,35 @@ async fn create_incident(
     tag = "incidents",
     params(
         ("id" = i64, Path, description = "Incident id. Example: `1`."),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on. Example: `\"1\"`."),
-        ("X-Change-Reason" = Option<String>, Header, description = "Why: recorded in the incident's history (at most 1000 characters)"),
+        ChangeHeaders,
     ),
     request_body(content = Object, content_type = "application/merge-patch+json",
         example = json!({"casualties": {"killed": {"high": 10}}, "perpetrators": [{"name": "Islamic State", "claim": "claimed"}]})),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed incident", body = Incident, headers(("ETag" = String, description = "The new version, quoted"))),
-        (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The change collides with another incident's dataset and external_id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patched incident is invalid", body = Problem, content_type = "application/problem+json"),
+        StoredIncidentProblems,
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[patch("/v1/incidents/{id}")]
 async fn patch_incident(
-    req: HttpRequest,
     path: web::Path<i64>,
     body: web::Bytes,
-    state: web::Data<AppState>,
-    caller: Caller,
+    call: Call,
 ) -> AppResult<HttpResponse> {
-    let change = change(&req, caller.require(Role::Editor)?, ChangeKind::Update)?;
+    let key = call.caller.require(Role::Editor)?;
+    let change = change(&call.req, key, ChangeKind::Update)?;
     let id = path.into_inner();
     let patch: Value = parse_json(&body)?;
     if !patch.is_object() {
         return Err(AppError::field("", "a merge patch must be a JSON object"));
     }
-    let expected = if_match(&req)?;
-    let incident = state
+    let expected = if_match(&call.req)?;
+    let incident = call
+        .state
         .write(move |conn| {
             let current = find(conn, id)?;
             // An invalid change is a 422 whatever version it was meant for.
@@ -534,30 +536,22 @@ async fn patch_incident(
     tag = "incidents",
     params(
         ("id" = i64, Path, description = "Incident id. Example: `1`."),
-        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on. Example: `\"1\"`."),
-        ("X-Change-Reason" = Option<String>, Header, description = "Why: recorded in the incident's history (at most 1000 characters)"),
+        ChangeHeaders,
     ),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "The id is not an integer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No incident has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
+        StoredIncidentProblems,
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[delete("/v1/incidents/{id}")]
-async fn delete_incident(
-    req: HttpRequest,
-    path: web::Path<i64>,
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
-    let change = change(&req, caller.require(Role::Editor)?, ChangeKind::Delete)?;
+async fn delete_incident(path: web::Path<i64>, call: Call) -> AppResult<HttpResponse> {
+    let key = call.caller.require(Role::Editor)?;
+    let change = change(&call.req, key, ChangeKind::Delete)?;
     let id = path.into_inner();
-    let expected = if_match(&req)?;
-    state
+    let expected = if_match(&call.req)?;
+    call.state
         .write(move |conn| {
             let current = find(conn, id)?;
             check_version(&current, expected.as_ref())?;

@@ -12,8 +12,11 @@ pub mod releases;
 pub mod stats;
 pub mod vocabularies;
 
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, ResponseError};
@@ -42,6 +45,33 @@ pub struct AppState {
     pub stats_cache: std::sync::Arc<crate::query::cache::StatsCache>,
     /// Request counts and latencies, served at `/metrics`.
     pub metrics: actix_web_prom::PrometheusMetrics,
+}
+
+/// What every API handler takes besides its path and body: the request, the shared state and
+/// the caller. Taking the caller authenticates it, so a read answers 401 when a key is needed
+/// and none or an unknown one is given (`Caller`); a write also checks the caller's role.
+pub struct Call {
+    pub req: HttpRequest,
+    pub state: web::Data<AppState>,
+    pub caller: auth::Caller,
+}
+
+impl FromRequest for Call {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = AppResult<Call>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = auth::Caller::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal("no application state"))?
+                .clone();
+            let caller = caller.await?;
+            Ok(Call { req, state, caller })
+        })
+    }
 }
 
 impl AppState {

@@ -5,13 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
-use super::{parse_json, AppState};
+use super::{parse_json, Call};
 use crate::db::keys::Role;
 use crate::db::regions;
-use crate::error::{
-    AppError, AppResult, FieldError, Problem, ReadProblems, ServiceProblems, WriteProblems,
-};
+use crate::error::{AppError, AppResult, FieldError, Problem, ReadProblems, WriteProblems};
 use crate::model::country;
 use crate::model::validate::did_you_mean;
 
@@ -100,12 +97,11 @@ fn country_refs<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<CountryRef> 
     responses(
         (status = 200, description = "Every region and sub-region", body = RegionList),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/regions")]
-async fn list_regions(state: web::Data<AppState>, _caller: Caller) -> AppResult<HttpResponse> {
-    let named = state.read(|conn| Ok(regions::all(conn)?)).await?;
+async fn list_regions(call: Call) -> AppResult<HttpResponse> {
+    let named = call.state.read(|conn| Ok(regions::all(conn)?)).await?;
     let mut regions = Vec::new();
     for (region, subregions) in country::m49_regions() {
         regions.push(Region {
@@ -146,6 +142,14 @@ fn named_region(region: regions::NamedRegion) -> Region {
     }
 }
 
+/// What an operation on a named region answers to a bad name in its path.
+#[derive(utoipa::IntoResponses)]
+pub enum InvalidRegionName {
+    /// The name is empty, longer than 100 characters or holds NUL
+    #[response(status = 400, content_type = "application/problem+json")]
+    InvalidName(Problem),
+}
+
 /// Longest region name accepted.
 const MAX_NAME: usize = 100;
 
@@ -166,19 +170,17 @@ const MAX_COUNTRIES: usize = 300;
         (status = 201, description = "Created", body = Region),
         (status = 409, description = "The name is a UN M49 region or sub-region", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A country is unknown, or there is none; each named by its JSON path", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "The name is empty, longer than 100 characters or holds NUL", body = Problem, content_type = "application/problem+json"),
+        InvalidRegionName,
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[put("/v1/regions/{name}")]
 async fn put_region(
     path: web::Path<String>,
     body: web::Bytes,
-    state: web::Data<AppState>,
-    caller: Caller,
+    call: Call,
 ) -> AppResult<HttpResponse> {
-    caller.require(Role::Admin)?;
+    call.caller.require(Role::Admin)?;
     let name = region_name(path.into_inner())?;
     if name.is_empty() || name.chars().count() > MAX_NAME {
         return Err(AppError::parameter(
@@ -193,7 +195,8 @@ async fn put_region(
     }
     let input: RegionInput = parse_json(&body)?;
     let codes = resolve_countries(&input.countries)?;
-    let created = state
+    let created = call
+        .state
         .run({
             let (name, codes) = (name.clone(), codes.clone());
             move |conn| Ok(regions::put(conn, &name, &codes)?)
@@ -268,20 +271,16 @@ fn resolve_countries(countries: &[String]) -> AppResult<Vec<String>> {
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No named region has this name", body = Problem, content_type = "application/problem+json"),
-        (status = 400, description = "The name is empty, longer than 100 characters or holds NUL", body = Problem, content_type = "application/problem+json"),
+        InvalidRegionName,
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[delete("/v1/regions/{name}")]
-async fn delete_region(
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
-    caller.require(Role::Admin)?;
+async fn delete_region(path: web::Path<String>, call: Call) -> AppResult<HttpResponse> {
+    call.caller.require(Role::Admin)?;
     let name = region_name(path.into_inner())?;
-    let deleted = state
+    let deleted = call
+        .state
         .run({
             let name = name.clone();
             move |conn| Ok(regions::delete(conn, &name)?)

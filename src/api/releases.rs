@@ -6,11 +6,10 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
-use super::{parse_json, spawn_long, AppState};
+use super::{parse_json, spawn_long, AppState, Call};
 use crate::db::keys::Role;
 use crate::db::releases::{self, Release};
-use crate::error::{AppError, AppResult, Problem, ReadProblems, ServiceProblems, WriteProblems};
+use crate::error::{AppError, AppResult, Problem, ReadProblems, WriteProblems};
 use crate::model::history::micros;
 use crate::query::export::{self, ListRequest, Writer};
 
@@ -65,6 +64,14 @@ impl ReleaseView {
     }
 }
 
+/// What an operation on a named release can answer besides its own statuses.
+#[derive(utoipa::IntoResponses)]
+pub enum MissingRelease {
+    /// No release has this name
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+}
+
 /// Every release.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReleaseList {
@@ -88,28 +95,23 @@ pub struct ReleaseList {
         (status = 409, description = "A release has this name", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name or description", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[post("/v1/releases")]
-async fn create_release(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
-    let created_by = caller.require(Role::Admin)?.name.clone();
+async fn create_release(body: web::Bytes, call: Call) -> AppResult<HttpResponse> {
+    let created_by = call.caller.require(Role::Admin)?.name.clone();
     let new: NewRelease = parse_json(&body)?;
     check_name(&new.name)?;
     check_description(new.description.as_deref())?;
     let name = new.name.clone();
-    let as_of = state
+    let as_of = call
+        .state
         .write(move |conn| {
             refuse_taken(conn, &name)?;
             Ok(releases::settled_now(conn)?)
         })
         .await?;
-    let (incidents, checksum) = checksum(&state, as_of).await?;
+    let (incidents, checksum) = checksum(&call.state, as_of).await?;
     let release = Release {
         name: new.name,
         description: new.description,
@@ -119,7 +121,7 @@ async fn create_release(
         created_by,
     };
     let stored = release.clone();
-    state
+    call.state
         .write(move |conn| {
             refuse_taken(conn, &stored.name)?;
             Ok(releases::insert(conn, &stored)?)
@@ -127,7 +129,7 @@ async fn create_release(
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/releases/{}", release.name)))
-        .json(ReleaseView::of(release, &req)))
+        .json(ReleaseView::of(release, &call.req)))
 }
 
 fn check_name(name: &str) -> AppResult<()> {
@@ -202,17 +204,15 @@ fn hex(bytes: &[u8]) -> String {
     responses(
         (status = 200, description = "The releases", body = ReleaseList),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/releases")]
-async fn list_releases(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
-    let all = state.run(|conn| Ok(releases::all(conn)?)).await?;
-    let data = all.into_iter().map(|r| ReleaseView::of(r, &req)).collect();
+async fn list_releases(call: Call) -> AppResult<HttpResponse> {
+    let all = call.state.run(|conn| Ok(releases::all(conn)?)).await?;
+    let data = all
+        .into_iter()
+        .map(|r| ReleaseView::of(r, &call.req))
+        .collect();
     Ok(HttpResponse::Ok().json(ReleaseList { data }))
 }
 
@@ -222,26 +222,22 @@ async fn list_releases(
     params(("name" = String, Path, description = "Release name. Example: `2026-12`.")),
     responses(
         (status = 200, description = "The release", body = ReleaseView),
-        (status = 404, description = "No release has this name", body = Problem, content_type = "application/problem+json"),
+        MissingRelease,
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/releases/{name}")]
-async fn get_release(
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
-    let name = path.into_inner();
+async fn get_release(path: web::Path<String>, call: Call) -> AppResult<HttpResponse> {
+    let release = find(&call.state, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ReleaseView::of(release, &call.req)))
+}
+
+/// The release named `name`, read from the primary; 404 when there is none.
+async fn find(state: &AppState, name: String) -> AppResult<Release> {
     let found = state
         .run(move |conn| Ok(releases::find(conn, &name)?.ok_or(name)))
         .await?;
-    match found {
-        Ok(release) => Ok(HttpResponse::Ok().json(ReleaseView::of(release, &req))),
-        Err(name) => Err(AppError::NotFound(format!("release {name:?}"))),
-    }
+    found.map_err(|name| AppError::NotFound(format!("release {name:?}")))
 }
 
 /// Releases are permanent.
@@ -253,28 +249,17 @@ async fn get_release(
     params(("name" = String, Path, description = "Release name. Example: `2026-12`.")),
     security(("bearer" = [])),
     responses(
-        (status = 404, description = "No release has this name", body = Problem, content_type = "application/problem+json"),
+        MissingRelease,
         (status = 409, description = "The release exists and cannot be deleted", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
-        ServiceProblems,
     )
 )]
 #[delete("/v1/releases/{name}")]
-async fn delete_release(
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
-    caller.require(Role::Admin)?;
-    let name = path.into_inner();
-    let exists = state
-        .run(move |conn| Ok(releases::find(conn, &name)?.ok_or(name)))
-        .await?;
-    Err(match exists {
-        Ok(release) => AppError::Conflict(format!(
-            "release {:?} is permanent: a release cannot be changed or deleted",
-            release.name
-        )),
-        Err(name) => AppError::NotFound(format!("release {name:?}")),
-    })
+async fn delete_release(path: web::Path<String>, call: Call) -> AppResult<HttpResponse> {
+    call.caller.require(Role::Admin)?;
+    let release = find(&call.state, path.into_inner()).await?;
+    Err(AppError::Conflict(format!(
+        "release {:?} is permanent: a release cannot be changed or deleted",
+        release.name
+    )))
 }

@@ -1,14 +1,13 @@
 //! `/v1/stats`: counts and casualty sums of the filtered incidents, grouped.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
 use super::incidents::AS_OF_HEADER;
-use super::{requested_format, AppState};
-use crate::error::{AppResult, ReadProblems, ServiceProblems};
+use super::{requested_format, Call};
+use crate::error::{AppResult, ReadProblems};
 use crate::model::history::micros;
 use crate::model::wire::WireName;
 use crate::query::export::Format;
@@ -53,15 +52,11 @@ pub struct Stats {
                 (String = "text/csv", example = "country,incidents,killed_low,killed_best,killed_high,killed_unknown,injured_low,injured_best,injured_high,injured_unknown\nAFG,1,8,8,,0,,,,1\n"),
             )),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/stats")]
-async fn get_stats(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
+async fn get_stats(call: Call) -> AppResult<HttpResponse> {
+    let Call { req, state, .. } = call;
     let mut params = Params::parse(req.query_string())?;
     let mut filter = Filter::try_from(params.read::<FilterParams>()?)?;
     let stats_params: StatsParams = params.read()?;

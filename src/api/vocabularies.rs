@@ -1,15 +1,14 @@
 //! `/v1/vocabularies/{field}`: the values a field takes among the filtered incidents, with
 //! their counts.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::auth::Caller;
-use super::AppState;
-use crate::error::{AppResult, ReadProblems, ServiceProblems};
+use super::Call;
+use crate::error::{AppResult, ReadProblems};
 use crate::query::filter::FilterParams;
 use crate::query::vocabulary::{self, VocabularyEntry, VocabularyField, VocabularyParams};
 use crate::query::{Filter, Params};
@@ -58,18 +57,12 @@ impl IntoParams for VocabularyQuery {
     responses(
         (status = 200, description = "The values and their counts", body = Vocabulary),
         ReadProblems,
-        ServiceProblems,
     )
 )]
 #[get("/v1/vocabularies/{field}")]
-async fn get_vocabulary(
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-    _caller: Caller,
-) -> AppResult<HttpResponse> {
+async fn get_vocabulary(path: web::Path<String>, call: Call) -> AppResult<HttpResponse> {
     let field = VocabularyField::parse(&path.into_inner())?;
-    let mut params = Params::parse(req.query_string())?;
+    let mut params = Params::parse(call.req.query_string())?;
     let mut filter_params: FilterParams = params.read()?;
     let own: VocabularyParams = params.read()?;
     params.finish()?;
@@ -77,7 +70,8 @@ async fn get_vocabulary(
     filter_params.q = None;
     let mut filter = Filter::try_from(filter_params)?;
     let limit = vocabulary::limit(own.limit)?;
-    let data = state
+    let data = call
+        .state
         .read(move |conn| {
             filter.resolve(conn)?;
             let data = vocabulary::values(conn, &filter, field, own.q.as_deref(), limit)?;

@@ -6,7 +6,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::Timestamp;
 
 use super::incidents::{incident_json, StoredIncident};
@@ -52,16 +52,7 @@ impl<Q> AsOf<Q> {
     }
 }
 
-impl<Q: Query> Query for AsOf<Q> {
-    type SqlType = Q::SqlType;
-}
-
-impl<Q> QueryId for AsOf<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q, Conn> RunQueryDsl<Conn> for AsOf<Q> {}
+crate::written_query!(AsOf<Q>);
 
 impl<Q: QueryFragment<Db>> QueryFragment<Db> for AsOf<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> QueryResult<()> {

@@ -17,6 +17,38 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, Date, Double, HasSqlType, Integer, Nullable, Text};
 use diesel::QueryResult;
 
+/// Makes `$query`, whose `QueryFragment` writes its SQL, a query diesel runs on any connection,
+/// giving rows of `$rows`; `$query<Q>` wraps another query `Q` and gives its rows. Its text
+/// varies with its values, so it has no static query id: the statement cache is keyed by the
+/// text (see the module comment).
+#[macro_export]
+macro_rules! written_query {
+    ($query:ident<Q>) => {
+        impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for $query<Q> {
+            type SqlType = Q::SqlType;
+        }
+
+        impl<Q> diesel::query_builder::QueryId for $query<Q> {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+
+        impl<Q, Conn> diesel::RunQueryDsl<Conn> for $query<Q> {}
+    };
+    ($query:ty => $rows:ty) => {
+        impl diesel::query_builder::Query for $query {
+            type SqlType = $rows;
+        }
+
+        impl diesel::query_builder::QueryId for $query {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+
+        impl<Conn> diesel::RunQueryDsl<Conn> for $query {}
+    };
+}
+
 /// Lists longer than this are prepared afresh: so few requests carry them, and they read so
 /// many rows, that caching each length would only hold memory.
 const LONGEST_CACHED_LIST: usize = 128;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::actors::{self, ActorMention};
-use super::text::{compile, Text};
+use super::text::{compile, pattern, Text};
 use crate::model::incident::Claim;
 
 /// A perpetrator as the draft holds it, with the spans of its name and of its claim.
@@ -69,20 +69,15 @@ fn cues() -> &'static [Cue] {
 
 /// "No group claimed responsibility": the words that assert no claim.
 fn no_claim() -> &'static Regex {
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        compile(r"(?i)\b(?:no (?:group|one|organi[sz]ation|faction)(?: has| had)?(?: yet| immediately)?|there (?:was|has been) no (?:immediate )?claim of|nobody (?:has |had )?(?:yet |immediately )?)\s*(?:claimed|claim)(?:\s+responsibility)?")
-            .expect("a valid pattern")
-    })
+    pattern!(
+        r"(?i)\b(?:no (?:group|one|organi[sz]ation|faction)(?: has| had)?(?: yet| immediately)?|there (?:was|has been) no (?:immediate )?claim of|nobody (?:has |had )?(?:yet |immediately )?)\s*(?:claimed|claim)(?:\s+responsibility)?"
+    )
 }
 
 /// Clauses: a sentence cut at `;`, "but" and "while", where another claim begins.
 fn clauses(text: &Text) -> Vec<Range<usize>> {
-    static CUT: OnceLock<Regex> = OnceLock::new();
-    let cut = CUT.get_or_init(|| {
-        compile(r"(?i);|,?\s+but\s+|,\s+while\s+|,\s+whereas\s+|,\s+although\s+|,\s+though\s+")
-            .expect("a valid pattern")
-    });
+    let cut =
+        pattern!(r"(?i);|,?\s+but\s+|,\s+while\s+|,\s+whereas\s+|,\s+although\s+|,\s+though\s+");
     let mut clauses = Vec::new();
     for (index, sentence) in text.sentences.iter().enumerate() {
         if text.tells_other_event(index) || text.tells_total(index) {
@@ -119,10 +114,9 @@ fn describes_another(text: &Text, actor: &ActorMention, previous: Option<&ActorM
     if !follows_another {
         return false;
     }
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    let words = WORDS.get_or_init(|| {
-        compile(r"(?i)^(?:['’]s\s+(?:\w+\s+)?(?:affiliate|branch|offshoot|ally|wing|franchise|faction)|[- ](?:linked|affiliated|allied|inspired))\b").expect("a valid pattern")
-    });
+    let words = pattern!(
+        r"(?i)^(?:['’]s\s+(?:\w+\s+)?(?:affiliate|branch|offshoot|ally|wing|franchise|faction)|[- ](?:linked|affiliated|allied|inspired))\b"
+    );
     words.is_match(&text.text[actor.end..])
 }
 
@@ -250,11 +244,9 @@ const NOT_GROUPS: [&str; 12] = [
 /// capitalised words (with "of", "al", "the" ... between them) right before "claimed
 /// responsibility", kept as written.
 fn unlisted_claimants(text: &Text, clauses: &[Range<usize>]) -> Vec<Unlisted> {
-    static PATTERN: OnceLock<Regex> = OnceLock::new();
-    let pattern = PATTERN.get_or_init(|| {
-        compile(r"(?P<name>[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|al|el|the|for|and|de|wal|ul|in)){1,6})(?P<apposition>,\s+(?:a|an|the|its)\s+[^,;]{1,80},)?\s+(?:has\s+|had\s+|have\s+)?(?:claimed|claims)\s+(?:full\s+)?responsibility\b")
-            .expect("a valid pattern")
-    });
+    let pattern = pattern!(
+        r"(?P<name>[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|al|el|the|for|and|de|wal|ul|in)){1,6})(?P<apposition>,\s+(?:a|an|the|its)\s+[^,;]{1,80},)?\s+(?:has\s+|had\s+|have\s+)?(?:claimed|claims)\s+(?:full\s+)?responsibility\b"
+    );
     let listed = actors::mentions(text.text);
     let mut found = Vec::new();
     for clause in clauses {

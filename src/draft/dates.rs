@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use regex::{Captures, Regex};
 
-use super::text::{compile, event_words, Taken, Text};
+use super::text::{compile, event_words, pattern, Taken, Text};
 use crate::model::incident::DatePrecision;
 
 /// The event's date as the draft holds it.
@@ -90,11 +90,9 @@ fn patterns() -> &'static [Pattern] {
 
 /// Statements about the event, whose dates are the statements': "claimed on Sunday".
 fn statement_words() -> &'static Regex {
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        compile(r"(?i)\b(claim(ed|s)?|denied|deny|said|says|statement|announced|told|responsibility|according to|reported|visit(ed)?|met|meet|meeting|takes office|will)\b")
-            .expect("a valid pattern")
-    })
+    pattern!(
+        r"(?i)\b(claim(ed|s)?|denied|deny|said|says|statement|announced|told|responsibility|according to|reported|visit(ed)?|met|meet|meeting|takes office|will)\b"
+    )
 }
 
 /// A date mentioned in the text, resolved.
@@ -206,17 +204,7 @@ pub fn find(
 /// How likely a mention dates the event: in a sentence of violence, next to the words of
 /// the event rather than of a statement, early in the report, precise.
 fn weigh(text: &Text, kind: Kind, span: &Range<usize>, focus: Option<usize>) -> f64 {
-    let index = text.sentence_of(span.start);
-    let mut score = 1.0 - 0.2 * index as f64;
-    if text.tells_event(index) {
-        score += 3.0;
-    }
-    if focus == Some(index) {
-        score += 2.0;
-    }
-    if text.tells_other_event(index) || text.tells_total(index) {
-        score -= 5.0;
-    }
+    let mut score = text.event_weight(text.sentence_of(span.start), focus, 2.0);
     score += match nearest_cue(text, span) {
         Some(Cue::Event) => 1.5,
         Some(Cue::Statement) => -3.0,

@@ -323,22 +323,6 @@ fn placement(before: &[String]) -> Placement {
     }
 }
 
-/// How much the sentence of a name says it is the event's place: a sentence of violence,
-/// the one of the figures, early; not another event's or a total's.
-fn sentence_score(text: &Text, index: usize, focus: Option<usize>) -> f64 {
-    let mut score = 1.0 - 0.2 * index as f64;
-    if text.tells_event(index) {
-        score += 3.0;
-    }
-    if focus == Some(index) {
-        score += 3.0;
-    }
-    if text.tells_other_event(index) || text.tells_total(index) {
-        score -= 5.0;
-    }
-    score
-}
-
 /// The score of a mention as the event's place, with the place it resolves to; `None` for
 /// a person's name or a newspaper's.
 fn judge(
@@ -355,7 +339,7 @@ fn judge(
         return None;
     }
     let written = text.slice(&mention.span);
-    let mut score = sentence_score(text, text.sentence_of(mention.span.start), focus);
+    let mut score = text.event_weight(text.sentence_of(mention.span.start), focus, 3.0);
     let mut rules = Vec::new();
     let placement = placement(&before);
     match &placement {

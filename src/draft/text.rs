@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::OnceLock;
 
 use regex::Regex;
 
@@ -103,6 +102,23 @@ impl<'a> Text<'a> {
         self.tells.get(index).is_some_and(|t| t.total)
     }
 
+    /// How much sentence `index` says its dates or places are the event's: one of violence,
+    /// the one of the figures (`focus`, worth `focus_weight`), early in the report; not
+    /// another event's or a total's.
+    pub fn event_weight(&self, index: usize, focus: Option<usize>, focus_weight: f64) -> f64 {
+        let mut weight = 1.0 - 0.2 * index as f64;
+        if self.tells_event(index) {
+            weight += 3.0;
+        }
+        if focus == Some(index) {
+            weight += focus_weight;
+        }
+        if self.tells_other_event(index) || self.tells_total(index) {
+            weight -= 5.0;
+        }
+        weight
+    }
+
     /// Up to `most` bytes of the sentence holding `at`, around it: what a rule reads of the
     /// context of a name or a figure (a sentence of a megabyte is read once, not per name).
     pub fn around(&self, at: usize, most: usize) -> Range<usize> {
@@ -148,37 +164,34 @@ pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
     Regex::new(&pattern.replace(r"\b", r"(?-u:\b)"))
 }
 
+/// The literal `$pattern` compiled (see `compile`) on first use and kept: a `&'static Regex`.
+macro_rules! pattern {
+    ($pattern:literal) => {{
+        static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        PATTERN.get_or_init(|| $crate::draft::text::compile($pattern).expect("a valid pattern"))
+    }};
+}
+pub(crate) use pattern;
+
 /// Words of violence, for telling event sentences from the rest.
 pub fn event_words() -> &'static Regex {
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        compile(
-            r"(?i)\b(attack(ed|s)?|assault(ed)?|bomb(ing|ings|s|ed|er)?|blasts?|explosions?|exploded|explosives?|detonated|rockets?|missiles?|mortars?|shell(ing|ed)|strikes?|struck|airstrikes?|ambush(ed)?|stormed|raid(ed)?|gunmen|gunfire|opened fire|shot|killed|killing|kills|dead|died|wounded|wounding|injured|injuring|clash(es|ed)?|fighting|abduct(s|ed)?|kidnap(s|ped)?|massacred?)\b",
-        )
-        .expect("a valid pattern")
-    })
+    pattern!(
+        r"(?i)\b(attack(ed|s)?|assault(ed)?|bomb(ing|ings|s|ed|er)?|blasts?|explosions?|exploded|explosives?|detonated|rockets?|missiles?|mortars?|shell(ing|ed)|strikes?|struck|airstrikes?|ambush(ed)?|stormed|raid(ed)?|gunmen|gunfire|opened fire|shot|killed|killing|kills|dead|died|wounded|wounding|injured|injuring|clash(es|ed)?|fighting|abduct(s|ed)?|kidnap(s|ped)?|massacred?)\b"
+    )
 }
 
 /// Marks of another event.
 fn other_event_words() -> &'static Regex {
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        compile(
-            r"(?i)\b(similar|previous|in a separate|another (attack|bombing|blast|incident)|anniversary|bloody month|earlier attack)\b",
-        )
-        .expect("a valid pattern")
-    })
+    pattern!(
+        r"(?i)\b(similar|previous|in a separate|another (attack|bombing|blast|incident)|anniversary|bloody month|earlier attack)\b"
+    )
 }
 
 /// Marks of a total over many events.
 fn total_words() -> &'static Regex {
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        compile(
-            r"(?i)\b(nationwide|across the country|this year|so far|in total|since (january|the start|the beginning)|in recent (weeks|months|years)|earlier this year|last year|a year ago|according to (the )?un\b|per cent|percent)\b",
-        )
-        .expect("a valid pattern")
-    })
+    pattern!(
+        r"(?i)\b(nationwide|across the country|this year|so far|in total|since (january|the start|the beginning)|in recent (weeks|months|years)|earlier this year|last year|a year ago|according to (the )?un\b|per cent|percent)\b"
+    )
 }
 
 /// Abbreviations whose period does not end a sentence.
@@ -271,13 +284,9 @@ fn headline(text: &str) -> Option<Range<usize>> {
 }
 
 fn dateline_pattern() -> &'static Regex {
-    static PATTERN: OnceLock<Regex> = OnceLock::new();
-    PATTERN.get_or_init(|| {
-        compile(
-            r"^\s*(?P<place>[A-Z][A-Z'’.\-]+(?: [A-Z][A-Z'’.\-]+){0,3}|[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})(?:,\s*(?P<area>[A-Z][A-Za-z.]+(?: [A-Z][A-Za-z.]+){0,3}))?(?:,?\s*(?P<date>(?:[A-Z][a-z]{2,8}\.? \d{1,2}|\d{1,2} [A-Z][a-z]{2,8})(?:,? \d{4})?))?\s*(?P<agency>\([A-Za-z .\-]{1,40}\)\s*)?(?:[–—]|--?)\s*",
-        )
-        .expect("a valid pattern")
-    })
+    pattern!(
+        r"^\s*(?P<place>[A-Z][A-Z'’.\-]+(?: [A-Z][A-Z'’.\-]+){0,3}|[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})(?:,\s*(?P<area>[A-Z][A-Za-z.]+(?: [A-Z][A-Za-z.]+){0,3}))?(?:,?\s*(?P<date>(?:[A-Z][a-z]{2,8}\.? \d{1,2}|\d{1,2} [A-Z][a-z]{2,8})(?:,? \d{4})?))?\s*(?P<agency>\([A-Za-z .\-]{1,40}\)\s*)?(?:[–—]|--?)\s*"
+    )
 }
 
 /// The dateline at the start of the first or second paragraph of the body.

@@ -41,17 +41,16 @@ static LAYOUT: Layout = Layout {
 /// `9-May-20` (spreadsheet re-save), `2020-05-09` (API), `09 May 2020` (export tool).
 const DATE_FORMATS: &[&str] = &["%d-%b-%y", "%Y-%m-%d", "%d %B %Y"];
 
-const TIME_PRECISION: &[(&str, DatePrecision)] = &[
-    ("1", DatePrecision::Day),
-    ("2", DatePrecision::Week),
-    ("3", DatePrecision::Month),
-];
+/// The meanings of codes 1, 2, 3 (see `Fields::code`).
+const TIME_PRECISION: [DatePrecision; 3] = {
+    use DatePrecision::*;
+    [Day, Week, Month]
+};
 
-const GEO_PRECISION: &[(&str, GeoPrecision)] = &[
-    ("1", GeoPrecision::Place),
-    ("2", GeoPrecision::Near),
-    ("3", GeoPrecision::Admin1),
-];
+const GEO_PRECISION: [GeoPrecision; 3] = {
+    use GeoPrecision::*;
+    [Place, Near, Admin1]
+};
 
 /// The incidents of an ACLED CSV file, one per record.
 pub fn rows<R: Read>(input: R) -> impl Iterator<Item = Row> {
@@ -65,7 +64,7 @@ fn parse(f: &Fields) -> Result<IncidentBody, RowError> {
         occurred_on: f.required_date("event_date", DATE_FORMATS)?,
         occurred_until: None,
         date_precision: f
-            .code("time_precision", TIME_PRECISION)?
+            .code("time_precision", &TIME_PRECISION)?
             .unwrap_or_default(),
         event_type: f.text("event_type"),
         sub_event_type: f.text("sub_event_type"),
@@ -104,7 +103,7 @@ fn location(f: &Fields) -> Result<Location, RowError> {
         place: f.text("location"),
         latitude: f.coordinate("latitude", 90.0)?,
         longitude: f.coordinate("longitude", 180.0)?,
-        geo_precision: f.code("geo_precision", GEO_PRECISION)?,
+        geo_precision: f.code("geo_precision", &GEO_PRECISION)?,
         ..Location::default()
     })
 }
@@ -112,7 +111,9 @@ fn location(f: &Fields) -> Result<Location, RowError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::csv_rows::testing::{date, dev_sample, fixture, ok};
+    use crate::import::csv_rows::testing::{
+        date, dev_sample, fixture, in_source_region, killed, ok,
+    };
     use crate::import::Format;
     use crate::model::incident::Perpetrator;
 
@@ -198,21 +199,14 @@ mod tests {
         let Some(incidents) = dev_sample(Format::Acled, "acled_dev.csv") else {
             return;
         };
-        let killed: i32 = incidents
-            .iter()
-            .filter_map(|i| i.casualties.killed.best)
-            .sum();
-        assert_eq!(killed, 130);
+        assert_eq!(killed(&incidents), 130);
         let afghan: Vec<_> = incidents
             .iter()
             .filter(|i| i.location.country_code.as_deref() == Some("AFG"))
             .collect();
         assert_eq!(afghan.len(), 15);
-        let afghan_killed: i32 = afghan.iter().filter_map(|i| i.casualties.killed.best).sum();
-        assert_eq!(afghan_killed, 36);
-        let southern_asia = incidents
-            .iter()
-            .filter(|i| i.location.source_region.as_deref() == Some("Southern Asia"))
+        assert_eq!(killed(afghan), 36);
+        let southern_asia = in_source_region(&incidents, "Southern Asia")
             .filter(|i| (date(2020, 5, 1)..=date(2020, 5, 7)).contains(&i.occurred_on))
             .count();
         assert_eq!(southern_asia, 14);

@@ -281,16 +281,17 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| self.missing(column))
     }
 
-    /// The value `table` gives the column's code, `None` when blank.
-    pub fn code<T: Copy>(&self, column: &str, table: &[(&str, T)]) -> Result<Option<T>, RowError> {
+    /// The meaning of the column's numeric code, `None` when blank. The datasets number their
+    /// codes from 1: code `n` means `meanings[n - 1]`.
+    pub fn code<T: Copy>(&self, column: &str, meanings: &[T]) -> Result<Option<T>, RowError> {
         let raw = self.raw(column).trim();
         if raw.is_empty() {
             return Ok(None);
         }
-        match table.iter().find(|(code, _)| *code == raw) {
-            Some(&(_, value)) => Ok(Some(value)),
+        let codes: Vec<String> = (1..=meanings.len()).map(|n| n.to_string()).collect();
+        match codes.iter().position(|code| code == raw) {
+            Some(index) => Ok(Some(meanings[index])),
             None => {
-                let codes: Vec<&str> = table.iter().map(|(code, _)| *code).collect();
                 let message = format!("not one of {}", codes.join(", "));
                 Err(self.invalid(column, &message))
             }
@@ -500,6 +501,23 @@ pub(super) mod testing {
 
     pub fn err(line: u64, field: &str, message: &str) -> Outcome {
         Err((line, field.into(), message.into()))
+    }
+
+    /// The sum of the incidents' best counts of killed, where known.
+    pub fn killed<'a>(incidents: impl IntoIterator<Item = &'a IncidentBody>) -> i32 {
+        let best = |i: &IncidentBody| i.casualties.killed.best;
+        incidents.into_iter().filter_map(best).sum()
+    }
+
+    /// The incidents whose source places them in `region`.
+    pub fn in_source_region<'a>(
+        incidents: &'a [IncidentBody],
+        region: &'a str,
+    ) -> impl Iterator<Item = &'a IncidentBody> {
+        let region = Some(region);
+        incidents
+            .iter()
+            .filter(move |i| i.location.source_region.as_deref() == region)
     }
 
     /// The 200 rows of dev sample `name` in ../shared/datasets as the reader of `format` reads

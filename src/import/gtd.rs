@@ -48,13 +48,10 @@ static LAYOUT: Layout = Layout {
 /// The GTD codebook's meaning: 1 the coordinates of the city, town or village; 2 of the
 /// smallest administrative region around a city that could not be located; 3 of the smallest
 /// administrative region (no city); 4 of the first-order region; 5 no region below the country.
-const SPECIFICITY: &[(&str, GeoPrecision)] = &[
-    ("1", GeoPrecision::Place),
-    ("2", GeoPrecision::Admin2),
-    ("3", GeoPrecision::Admin2),
-    ("4", GeoPrecision::Admin1),
-    ("5", GeoPrecision::Country),
-];
+const SPECIFICITY: [GeoPrecision; 5] = {
+    use GeoPrecision::*;
+    [Place, Admin2, Admin2, Admin1, Country]
+};
 
 /// Each named group with the columns of its claim and of its uncertain attribution.
 const GROUPS: [(&str, &str, &str); 3] = [
@@ -152,7 +149,7 @@ fn location(f: &Fields) -> Result<Location, RowError> {
         place: known(f, "city"),
         latitude: f.coordinate("latitude", 90.0)?,
         longitude: f.coordinate("longitude", 180.0)?,
-        geo_precision: f.code("specificity", SPECIFICITY)?,
+        geo_precision: f.code("specificity", &SPECIFICITY)?,
         ..Location::default()
     })
 }
@@ -178,7 +175,9 @@ fn perpetrators(f: &Fields) -> Vec<Perpetrator> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::csv_rows::testing::{date, dev_sample, fixture, ok};
+    use crate::import::csv_rows::testing::{
+        date, dev_sample, fixture, in_source_region, killed, ok,
+    };
     use crate::import::Format;
 
     fn perpetrator(name: &str, claim: Claim) -> Perpetrator {
@@ -276,9 +275,11 @@ mod tests {
         let Some(incidents) = dev_sample(Format::Gtd, "gtd_dev.csv") else {
             return;
         };
-        let killed: Vec<Option<i32>> = incidents.iter().map(|i| i.casualties.killed.best).collect();
-        assert_eq!(killed.iter().flatten().sum::<i32>(), 64);
-        assert_eq!(killed.iter().filter(|k| k.is_none()).count(), 11);
+        assert_eq!(killed(&incidents), 64);
+        let unknown_killed = incidents
+            .iter()
+            .filter(|i| i.casualties.killed.best.is_none());
+        assert_eq!(unknown_killed.count(), 11);
         let wounded: Vec<Option<i32>> = incidents
             .iter()
             .map(|i| i.casualties.injured.best)
@@ -294,20 +295,12 @@ mod tests {
             .all(|i| i.date_precision != DatePrecision::Year));
         let unlocated = incidents.iter().filter(|i| i.location.latitude.is_none());
         assert_eq!(unlocated.count(), 2);
-        let north_america = incidents
-            .iter()
-            .filter(|i| i.location.source_region.as_deref() == Some("North America"));
+        let north_america = in_source_region(&incidents, "North America");
         assert_eq!(north_america.count(), 130);
-        let western_europe_1971: Vec<_> = incidents
-            .iter()
-            .filter(|i| i.location.source_region.as_deref() == Some("Western Europe"))
+        let western_europe_1971: Vec<_> = in_source_region(&incidents, "Western Europe")
             .filter(|i| i.occurred_on.format("%Y").to_string() == "1971")
             .collect();
         assert_eq!(western_europe_1971.len(), 18);
-        let killed: i32 = western_europe_1971
-            .iter()
-            .filter_map(|i| i.casualties.killed.best)
-            .sum();
-        assert_eq!(killed, 30);
+        assert_eq!(killed(western_europe_1971), 30);
     }
 }

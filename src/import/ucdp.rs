@@ -47,31 +47,23 @@ static LAYOUT: Layout = Layout {
 const DATE_FORMATS: &[&str] = &["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"];
 
 /// 1 exact day, 2 within 2–6 days, 3 about a month, 4 about a year, 5 more than a year.
-const DATE_PRECISION: &[(&str, DatePrecision)] = &[
-    ("1", DatePrecision::Day),
-    ("2", DatePrecision::Week),
-    ("3", DatePrecision::Month),
-    ("4", DatePrecision::Year),
-    ("5", DatePrecision::Year),
-];
+const DATE_PRECISION: [DatePrecision; 5] = {
+    use DatePrecision::*;
+    [Day, Week, Month, Year, Year]
+};
 
 /// 1 exact, 2 within 25 km, 3 second-order and 4 first-order administrative division,
 /// 5 a larger part of the country (several divisions, a line), 6 country, 7 international
 /// waters or airspace.
-const WHERE_PRECISION: &[(&str, GeoPrecision)] = &[
-    ("1", GeoPrecision::Exact),
-    ("2", GeoPrecision::Near),
-    ("3", GeoPrecision::Admin2),
-    ("4", GeoPrecision::Admin1),
-    ("5", GeoPrecision::Admin1),
-    ("6", GeoPrecision::Country),
-    ("7", GeoPrecision::Region),
-];
+const WHERE_PRECISION: [GeoPrecision; 7] = {
+    use GeoPrecision::*;
+    [Exact, Near, Admin2, Admin1, Admin1, Country, Region]
+};
 
-const TYPE_OF_VIOLENCE: &[(&str, &str)] = &[
-    ("1", "State-based conflict"),
-    ("2", "Non-state conflict"),
-    ("3", "One-sided violence"),
+const TYPE_OF_VIOLENCE: [&str; 3] = [
+    "State-based conflict",
+    "Non-state conflict",
+    "One-sided violence",
 ];
 
 /// The incidents of a UCDP GED CSV file, one per record.
@@ -88,9 +80,9 @@ fn parse(f: &Fields) -> Result<IncidentBody, RowError> {
         external_id: f.text("id"),
         occurred_on,
         occurred_until,
-        date_precision: f.code("date_prec", DATE_PRECISION)?.unwrap_or_default(),
+        date_precision: f.code("date_prec", &DATE_PRECISION)?.unwrap_or_default(),
         event_type: f
-            .code("type_of_violence", TYPE_OF_VIOLENCE)?
+            .code("type_of_violence", &TYPE_OF_VIOLENCE)?
             .map(str::to_string),
         sub_event_type: None,
         description: None,
@@ -135,7 +127,7 @@ fn location(f: &Fields) -> Result<Location, RowError> {
         place: f.text("where_coordinates"),
         latitude: f.coordinate("latitude", 90.0)?,
         longitude: f.coordinate("longitude", 180.0)?,
-        geo_precision: f.code("where_prec", WHERE_PRECISION)?,
+        geo_precision: f.code("where_prec", &WHERE_PRECISION)?,
         ..Location::default()
     })
 }
@@ -164,7 +156,9 @@ fn published_on(raw: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::csv_rows::testing::{date, dev_sample, fixture, ok};
+    use crate::import::csv_rows::testing::{
+        date, dev_sample, fixture, in_source_region, killed, ok,
+    };
     use crate::import::Format;
     use crate::model::incident::Perpetrator;
     use std::collections::HashMap;
@@ -265,27 +259,17 @@ mod tests {
         let Some(incidents) = dev_sample(Format::Ucdp, "ucdp_dev.csv") else {
             return;
         };
-        let best: i32 = incidents
-            .iter()
-            .filter_map(|i| i.casualties.killed.best)
-            .sum();
-        assert_eq!(best, 1121);
+        assert_eq!(killed(&incidents), 1121);
         let mut regions: HashMap<&str, usize> = HashMap::new();
         for incident in &incidents {
             let region = incident.location.source_region.as_deref().unwrap_or("");
             *regions.entry(region).or_default() += 1;
         }
         assert_eq!(regions, HashMap::from([("Asia", 130), ("Middle East", 70)]));
-        let asia_june_2007: Vec<_> = incidents
-            .iter()
-            .filter(|i| i.location.source_region.as_deref() == Some("Asia"))
+        let asia_june_2007: Vec<_> = in_source_region(&incidents, "Asia")
             .filter(|i| (date(2007, 6, 1)..=date(2007, 6, 30)).contains(&i.occurred_on))
             .collect();
         assert_eq!(asia_june_2007.len(), 20);
-        let best: i32 = asia_june_2007
-            .iter()
-            .filter_map(|i| i.casualties.killed.best)
-            .sum();
-        assert_eq!(best, 103);
+        assert_eq!(killed(asia_june_2007), 103);
     }
 }

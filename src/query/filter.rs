@@ -396,43 +396,24 @@ impl Filter {
     /// The lists matched in any spelling, each with its column and parameter, in the order
     /// their errors are reported.
     fn spelled_lists(&mut self) -> [(&mut Vec<String>, &'static str, &'static str); 7] {
-        use incidents as i;
+        // Each list's column and parameter have one name.
+        macro_rules! spelled {
+            ($list:expr, $name:ident) => {
+                (
+                    &mut $list,
+                    incidents::$name::NAME,
+                    param_name!(FilterParams, $name),
+                )
+            };
+        }
         [
-            (
-                &mut self.source_regions,
-                i::source_region::NAME,
-                param_name!(FilterParams, source_region),
-            ),
-            (
-                &mut self.event_types,
-                i::event_type::NAME,
-                param_name!(FilterParams, event_type),
-            ),
-            (
-                &mut self.sub_event_types,
-                i::sub_event_type::NAME,
-                param_name!(FilterParams, sub_event_type),
-            ),
-            (
-                &mut self.datasets,
-                i::dataset::NAME,
-                param_name!(FilterParams, dataset),
-            ),
-            (
-                &mut self.admin1,
-                i::admin1::NAME,
-                param_name!(FilterParams, admin1),
-            ),
-            (
-                &mut self.admin2,
-                i::admin2::NAME,
-                param_name!(FilterParams, admin2),
-            ),
-            (
-                &mut self.places,
-                i::place::NAME,
-                param_name!(FilterParams, place),
-            ),
+            spelled!(self.source_regions, source_region),
+            spelled!(self.event_types, event_type),
+            spelled!(self.sub_event_types, sub_event_type),
+            spelled!(self.datasets, dataset),
+            spelled!(self.admin1, admin1),
+            spelled!(self.admin2, admin2),
+            spelled!(self.places, place),
         ]
     }
 

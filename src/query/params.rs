@@ -69,6 +69,14 @@ fn declared<T: IntoParams + 'static>() -> Arc<[String]> {
 }
 
 impl Params {
+    /// Reads `query` as the parameters of `T` alone: any other name is an error.
+    pub fn only<T: DeserializeOwned + IntoParams + 'static>(query: &str) -> AppResult<T> {
+        let mut params = Params::parse(query)?;
+        let read = params.read()?;
+        params.finish()?;
+        Ok(read)
+    }
+
     /// Parses `a=1&b=2`. A NUL character, which PostgreSQL cannot store or compare, is refused
     /// in any name or value, whatever the backend.
     pub fn parse(query: &str) -> AppResult<Params> {

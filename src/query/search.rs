@@ -427,11 +427,8 @@ impl QueryFragment<Sqlite> for Matches {
 }
 
 impl QueryFragment<Pg> for Matches {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("search_vector @@ to_tsquery('english', ");
-        out.push_bind_param::<Text, _>(&self.tsquery)?;
-        out.push_sql(")");
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        walk_tsquery(out, "search_vector @@ ", &self.tsquery, "")
     }
 }
 
@@ -449,12 +446,30 @@ impl QueryFragment<Sqlite> for Score {
 }
 
 impl QueryFragment<Pg> for Score {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("(-ts_rank(search_vector, to_tsquery('english', ");
-        out.push_bind_param::<Text, _>(&self.tsquery)?;
-        out.push_sql(")))::float8");
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        walk_tsquery(
+            out,
+            "(-ts_rank(search_vector, ",
+            &self.tsquery,
+            "))::float8",
+        )
     }
+}
+
+/// PostgreSQL's SQL of `Matches` and `Score`: `tsquery` bound as a query of English words,
+/// between `before` and `after`.
+fn walk_tsquery<'b>(
+    mut out: AstPass<'_, 'b, Pg>,
+    before: &str,
+    tsquery: &'b String,
+    after: &str,
+) -> QueryResult<()> {
+    out.push_sql(before);
+    out.push_sql("to_tsquery('english', ");
+    out.push_bind_param::<Text, _>(tsquery)?;
+    out.push_sql(")");
+    out.push_sql(after);
+    Ok(())
 }
 
 /// Most candidate keys read from the index in one step.
@@ -617,16 +632,7 @@ struct Among<Q> {
     ids: String,
 }
 
-impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Among<Q> {
-    type SqlType = Q::SqlType;
-}
-
-impl<Q> QueryId for Among<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q, Conn> RunQueryDsl<Conn> for Among<Q> {}
+crate::written_query!(Among<Q>);
 
 impl<Q: QueryFragment<Db>> QueryFragment<Db> for Among<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> QueryResult<()> {

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -681,16 +681,7 @@ impl QueryFragment<Db> for StatsQuery {
     }
 }
 
-impl QueryId for StatsQuery {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for StatsQuery {
-    type SqlType = StatsSqlType;
-}
-
-impl RunQueryDsl<DbConnection> for StatsQuery {}
+crate::written_query!(StatsQuery => StatsSqlType);
 
 #[cfg(test)]
 mod tests {

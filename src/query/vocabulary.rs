@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -209,14 +209,7 @@ impl QueryFragment<Db> for Counts {
     }
 }
 
-impl QueryId for Counts {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for Counts {
-    type SqlType = (Text, BigInt);
-}
+crate::written_query!(Counts => (Text, BigInt));
 
 #[cfg(test)]
 mod tests {
@@ -224,8 +217,7 @@ mod tests {
 
     #[test]
     fn folding_drops_case_and_diacritics() {
-        assert_eq!(fold("Bogotá"), "bogota");
-        assert_eq!(fold("ÉVRY"), "evry");
+        assert_eq!([fold("Bogotá"), fold("ÉVRY")], ["bogota", "evry"]);
         assert!(fold("Bogotá D.C.").starts_with(&fold("BOG")));
     }
 }

@@ -37,37 +37,24 @@ fn page() -> &'static str {
     })
 }
 
+/// A file of this folder, embedded, served under its own name.
+macro_rules! asset {
+    ($name:literal, $content_type:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            body: include_bytes!($name),
+        }
+    };
+}
+
 const ASSETS: [Asset; 6] = [
-    Asset {
-        name: "app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("app.js"),
-    },
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("app.css"),
-    },
-    Asset {
-        name: "countries-110m.json",
-        content_type: "application/json",
-        body: include_bytes!("countries-110m.json"),
-    },
-    Asset {
-        name: "countries-50m.json",
-        content_type: "application/json",
-        body: include_bytes!("countries-50m.json"),
-    },
-    Asset {
-        name: "favicon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("favicon.svg"),
-    },
-    Asset {
-        name: "LICENSES.txt",
-        content_type: "text/plain; charset=utf-8",
-        body: include_bytes!("LICENSES.txt"),
-    },
+    asset!("app.js", "text/javascript; charset=utf-8"),
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("countries-110m.json", "application/json"),
+    asset!("countries-50m.json", "application/json"),
+    asset!("favicon.svg", "image/svg+xml"),
+    asset!("LICENSES.txt", "text/plain; charset=utf-8"),
 ];
 
 /// The page may load only what this service serves: nothing leaves for a CDN, a tile server
@@ -86,29 +73,21 @@ pub struct Index {
 
 /// The service's entry points.
 #[derive(Debug, Serialize, ToSchema)]
+// The example is what `/` answers: each link written once, in `INDEX`.
+#[schema(example = json!(INDEX.links))]
 pub struct Links {
     /// This page in a browser: map, filters, facets, timeline and table.
-    #[schema(example = "/")]
     pub browse: &'static str,
     /// The interactive API documentation.
-    #[schema(example = "/docs/")]
     pub docs: &'static str,
     /// The OpenAPI 3.1 document.
-    #[schema(example = "/openapi.json")]
     pub openapi: &'static str,
-    #[schema(example = "/v1/incidents")]
     pub incidents: &'static str,
-    #[schema(example = "/v1/incidents/deleted")]
     pub deleted: &'static str,
-    #[schema(example = "/v1/stats")]
     pub stats: &'static str,
-    #[schema(example = "/v1/regions")]
     pub regions: &'static str,
-    #[schema(example = "/v1/imports")]
     pub imports: &'static str,
-    #[schema(example = "/healthz")]
     pub health: &'static str,
-    #[schema(example = "/readyz")]
     pub ready: &'static str,
 }
 
