@@ -289,6 +289,7 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> anyhow::R
         },
     );
     bar.finish_and_clear();
+    db::end_bulk_load(&mut conn).context("ending the bulk load")?;
     let (report, failed) = match outcome {
         Ok(report) => (report, false),
         Err(AppError::InvalidRows(errors)) => (

@@ -131,11 +131,42 @@ pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
 /// enough to keep the indexes being filled in memory (256 MiB), no per-row foreign-key lookups
 /// (the importer writes parents before children in one transaction), and index builds that
 /// sort through temporary files, so memory stays flat however large the file.
+///
+/// And into an empty SQLite database that no other connection has open, a rollback journal
+/// instead of the WAL until `end_bulk_load`: the import is one transaction, and the WAL would
+/// hold every page of the new database until its commit, then copy each into the file (twice
+/// the writes, and the database's size again on disk: 10M rows outgrew 49 GB free), where the
+/// rollback journal of an empty database holds next to nothing. Another connection opening
+/// the file meanwhile waits for the import, as for any writer holding its lock.
 pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Ok(());
+    };
+    sqlite.batch_execute(
+        "PRAGMA cache_size = -262144; PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE;",
+    )?;
+    if holds_no_incident(sqlite)? {
+        // Leaving the WAL needs the file to itself: with other connections open it stays.
+        sqlite.batch_execute("PRAGMA busy_timeout = 0")?;
+        let _ = sqlite.batch_execute("PRAGMA journal_mode = DELETE");
+        sqlite.batch_execute("PRAGMA busy_timeout = 10000")?;
+    }
+    Ok(())
+}
+
+fn holds_no_incident(sqlite: &mut SqliteConnection) -> QueryResult<bool> {
+    use diesel::{OptionalExtension, QueryDsl, RunQueryDsl};
+    let stored: Option<i64> = schema::incidents::table
+        .select(schema::incidents::id)
+        .first(sqlite)
+        .optional()?;
+    Ok(stored.is_none())
+}
+
+/// Puts back what `tune_for_bulk_load` changed for other connections: SQLite's WAL.
+pub fn end_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(sqlite) => sqlite.batch_execute(
-            "PRAGMA cache_size = -262144; PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE;",
-        ),
+        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA journal_mode = WAL"),
         DbConnection::Postgres(_) => Ok(()),
     }
 }
@@ -180,7 +211,7 @@ where
 /// commit). Anywhere else: nothing to do.
 pub fn defer_indexes(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
     use diesel::sql_types::Text;
-    use diesel::{OptionalExtension, QueryDsl, RunQueryDsl};
+    use diesel::RunQueryDsl;
     #[derive(QueryableByName)]
     struct Definition {
         #[diesel(sql_type = Text)]
@@ -191,11 +222,7 @@ pub fn defer_indexes(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
     let DbConnection::Sqlite(sqlite) = conn else {
         return Ok(Vec::new());
     };
-    let stored: Option<i64> = schema::incidents::table
-        .select(schema::incidents::id)
-        .first(sqlite)
-        .optional()?;
-    if stored.is_some() {
+    if !holds_no_incident(sqlite)? {
         return Ok(Vec::new());
     }
     let definitions: Vec<Definition> = diesel::sql_query(

@@ -128,6 +128,49 @@ fn a_killed_all_or_nothing_import_leaves_nothing_and_reruns_exactly() {
     assert_whole(&app, ROWS as i64, 0);
 }
 
+/// A first import into a SQLite file no server has open runs with a rollback journal (see
+/// `db::tune_for_bulk_load`): killed half-way, the file holds nothing and opens again; the
+/// re-run writes every row and leaves the file in WAL mode, where the server's readers need it.
+#[test]
+fn a_killed_first_import_into_a_file_of_its_own_leaves_it_empty_and_reruns_in_wal() {
+    let dir = std::env::temp_dir().join(format!("idb_journal_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("first.db").display());
+    let file = ImportFile::new();
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_incidentdb"))
+            .args(["import", "--format", "ndjson"])
+            .arg(&file.0)
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the CLI starts")
+    };
+    let count = |url: &str| -> i64 {
+        let mut conn = incidentdb::db::connect(url).unwrap();
+        incidents::table.count().get_result(&mut conn).unwrap()
+    };
+    let mut import = run(&url);
+    let started = Instant::now();
+    let killed = kill_when(&mut import, || {
+        started.elapsed() > Duration::from_millis(1500)
+    });
+    assert!(killed, "the import was still running when killed");
+    assert_eq!(count(&url), 0);
+    assert_eq!(finish(run(&url))["inserted"], ROWS);
+    assert_eq!(count(&url), ROWS as i64);
+    let raw = diesel::SqliteConnection::establish(url.trim_start_matches("sqlite://"));
+    let mode: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "(SELECT journal_mode FROM pragma_journal_mode)",
+    ))
+    .get_result(&mut raw.unwrap())
+    .unwrap();
+    assert_eq!(mode, "wal");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_killed_batched_import_keeps_whole_batches_and_reruns_exactly() {
     let app = TestApp::start();
