@@ -196,7 +196,8 @@ start_server() {
     RUST_LOG="${RUST_LOG:-warn},incidentdb::warm=info" "$bin" serve > "$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 6000); do
-    if grep -q "stats warmed" "$log" && curl -sf -o /dev/null --max-time 2 "$base/healthz"; then
+    if grep -q -e "stats warmed" -e "warming the stats" "$log" \
+      && curl -sf -o /dev/null --max-time 2 "$base/healthz"; then
       return 0
     fi
     if ! kill -0 "$server_pid" 2> /dev/null; then

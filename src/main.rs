@@ -257,9 +257,28 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .context("serving")
 }
 
+/// PostgreSQL: a second connection that computes the rows' full-text vectors beside the
+/// writer. Without one (it cannot be opened, or it fails once), the database computes them as
+/// it writes the rows.
+fn vector_connection(config: &Config, conn: &db::DbConnection) -> Option<Vectorize<'static>> {
+    if !db::bulk::stages_imports(conn) {
+        return None;
+    }
+    let mut vector_conn = open(config)
+        .inspect_err(|error| tracing::warn!(%error, "no second connection for the vectors"))
+        .ok()?;
+    let mut failed = false;
+    Some(Box::new(move |texts| {
+        if failed {
+            return None;
+        }
+        let vectors = search_vectors(&mut vector_conn, texts);
+        failed = vectors.is_none();
+        vectors
+    }))
+}
+
 fn import_file(config: &Config, file: &str, options: ImportOptions) -> anyhow::Result<()> {
-    let mut conn = open(config)?;
-    db::tune_for_bulk_load(&mut conn).context("tuning the connection for a bulk load")?;
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if file == "-" {
         (Box::new(std::io::stdin()), None)
     } else {
@@ -267,17 +286,11 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> anyhow::R
         let size = opened.metadata().ok().map(|m| m.len());
         (Box::new(opened), size)
     };
+    let mut conn = open(config)?;
+    db::tune_for_bulk_load(&mut conn).context("tuning the connection for a bulk load")?;
     let bar = progress_bar(size);
     let input = BufReader::with_capacity(1 << 20, bar.wrap_read(input));
-    // PostgreSQL: a second connection computes the rows' full-text vectors beside the writer.
-    let vectorize: Option<Vectorize> = if db::bulk::stages_imports(&conn) {
-        let mut vector_conn = open(config)?;
-        Some(Box::new(move |texts| {
-            search_vectors(&mut vector_conn, texts)
-        }))
-    } else {
-        None
-    };
+    let vectorize = vector_connection(config, &conn);
     let outcome = import(
         || Ok(&mut conn),
         vectorize,
@@ -289,7 +302,9 @@ fn import_file(config: &Config, file: &str, options: ImportOptions) -> anyhow::R
         },
     );
     bar.finish_and_clear();
-    db::end_bulk_load(&mut conn).context("ending the bulk load")?;
+    if let Err(error) = db::end_bulk_load(&mut conn) {
+        tracing::warn!(%error, "ending the bulk load (the next connection puts the WAL back)");
+    }
     let (report, failed) = match outcome {
         Ok(report) => (report, false),
         Err(AppError::InvalidRows(errors)) => (

@@ -137,10 +137,16 @@ async fn create_import(body: web::Payload, call: Call) -> AppResult<HttpResponse
     let postgres = Backend::of(&state.config.database_url) == Backend::Postgres;
     let importing = state.run_long(move |pool| {
         // PostgreSQL: the rows' full-text vectors are computed ahead on a pooled connection
-        // when one is idle, taken for a batch at a time (see `db::bulk::search_vectors`).
+        // for a batch at a time (see `db::bulk::search_vectors`), when another stays idle for
+        // requests; else the database computes them as it writes.
         let vectorize: Option<Vectorize> = postgres.then(|| {
             let pool = pool.clone();
-            Box::new(move |texts: &[String]| search_vectors(&mut *pool.try_get()?, texts)) as _
+            Box::new(move |texts: &[String]| {
+                if pool.state().idle_connections < 2 {
+                    return None;
+                }
+                search_vectors(&mut *pool.try_get()?, texts)
+            }) as _
         });
         import(|| Ok(pool.get()?), vectorize, reader, &options, |_| {})
     });

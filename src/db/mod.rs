@@ -96,8 +96,8 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettin
             // Stats turn dates into text; ISO makes that `YYYY-MM-DD` as on SQLite.
             DbConnection::Postgres(pg) => pg.batch_execute("SET DateStyle = ISO"),
             DbConnection::Sqlite(sqlite) => sqlite.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; \
                  PRAGMA temp_store = MEMORY;",
             ),
@@ -147,9 +147,10 @@ pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
     )?;
     if holds_no_incident(sqlite)? {
         // Leaving the WAL needs the file to itself: with other connections open it stays.
+        // FULL: with a rollback journal, NORMAL could lose the commit to a power cut.
         sqlite.batch_execute("PRAGMA busy_timeout = 0")?;
         let _ = sqlite.batch_execute("PRAGMA journal_mode = DELETE");
-        sqlite.batch_execute("PRAGMA busy_timeout = 10000")?;
+        sqlite.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL")?;
     }
     Ok(())
 }
@@ -166,7 +167,9 @@ fn holds_no_incident(sqlite: &mut SqliteConnection) -> QueryResult<bool> {
 /// Puts back what `tune_for_bulk_load` changed for other connections: SQLite's WAL.
 pub fn end_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA journal_mode = WAL"),
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+        }
         DbConnection::Postgres(_) => Ok(()),
     }
 }

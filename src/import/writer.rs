@@ -27,9 +27,9 @@ const BATCH: usize = 500;
 /// that a statement's fixed costs vanish, few enough to keep memory flat.
 const CHUNK: usize = 5000;
 
-/// Batches the reader may have ready before the writer takes them: a chunk's worth and two,
-/// so that while a chunk is written the next is read (with fewer, the database waited for the
-/// reader after every chunk).
+/// Batches the reader of a staged import may have ready before the writer takes them: a
+/// chunk's worth and two, so that while a chunk is written the next is read (with two, the
+/// database waited for the reader after every chunk). Other imports keep two.
 const BATCHES_AHEAD: usize = CHUNK / BATCH + 2;
 
 /// What to do with invalid rows.
@@ -183,8 +183,10 @@ pub type Vectorize<'a> = Box<dyn FnMut(&[String]) -> Option<Vec<String>> + Send 
 /// connection until it has rows to write. An `abort` import with invalid rows writes nothing
 /// and fails with them.
 ///
-/// Reading and validating run on a thread of their own, up to a chunk ahead of the writer, so parsing and writing use both cores; the bounded channel keeps memory flat. On
-/// PostgreSQL, that thread also has each batch's full-text vectors computed by `vectorize`.
+/// Reading and validating run on a thread of their own, a few batches ahead of the writer
+/// (`BATCHES_AHEAD`), so parsing and writing use both cores; the bounded channel keeps memory
+/// flat. On PostgreSQL, that thread also has each batch's full-text vectors computed by
+/// `vectorize`.
 pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
     connect: impl FnOnce() -> AppResult<C>,
     mut vectorize: Option<Vectorize>,
@@ -193,12 +195,22 @@ pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
     mut progress: impl FnMut(u64),
 ) -> AppResult<ImportReport> {
     std::thread::scope(|scope| {
-        let (sender, batches) = std::sync::mpsc::sync_channel::<Parsed>(BATCHES_AHEAD);
+        // Staged imports (those that compute vectors ahead) read up to a chunk ahead.
+        let ahead = if vectorize.is_some() {
+            BATCHES_AHEAD
+        } else {
+            2
+        };
+        let (sender, batches) = std::sync::mpsc::sync_channel::<Parsed>(ahead);
         scope.spawn(move || {
             let mut rows = options.format.rows(input);
             let mut kept = 0;
             loop {
                 let mut parsed = next_batch(&mut rows, options, &mut kept);
+                // An `abort` import with a bad row writes nothing: no vectors from then on.
+                if kept > 0 && options.on_error == OnError::Abort {
+                    vectorize = None;
+                }
                 if let Some(vectorize) = vectorize.as_mut() {
                     parsed.vectorize(vectorize);
                 }

@@ -130,7 +130,7 @@ fn score(
 /// sorting by casualties): the ids are chosen and sorted on the indexes alone, then only the
 /// page's rows are read, so the sort never carries every match's document. Both steps are
 /// one statement (`id IN (the page's ids)`, the rows sorted again), except for relevance,
-/// whose score is the search's.
+/// whose score is the search's, and "as of" a time.
 fn page_by_ids(
     conn: &mut DbConnection,
     filter: &Filter,
@@ -143,7 +143,8 @@ fn page_by_ids(
             filter.search.as_ref(),
         )
         .select(incidents::id);
-    if page.sort == page::Sort::Relevance {
+    // "As of" a time, `incidents` is a CTE: named twice, both databases would materialise it.
+    if page.sort == page::Sort::Relevance || scope != Scope::Now {
         let page_ids: Vec<i64> = AsOf::new(ids, scope).load(conn)?;
         return rows_by_ids(conn, &page_ids, scope);
     }
@@ -151,7 +152,7 @@ fn page_by_ids(
         .sorted(incidents::table.into_boxed())
         .filter(in_query(incidents::id, ids))
         .select(StoredIncident::as_select());
-    AsOf::new(rows, scope).load(conn)
+    rows.load(conn)
 }
 
 /// The rows of `ids` among the versions of `scope`, in the order of `ids`.

@@ -262,6 +262,48 @@ fn every_write_path_indexes_the_text_it_writes() {
     }
 }
 
+/// An import's vectors computed ahead are the ones stored (PostgreSQL; SQLite indexes its own
+/// text): a vectorizer that answers a marker word for every row makes every row found by the
+/// marker and none by its words.
+#[test]
+fn vectors_computed_ahead_are_the_ones_stored() {
+    let app = TestApp::start();
+    let options = incidentdb::import::writer::ImportOptions {
+        format: incidentdb::import::Format::Ndjson,
+        dataset: None,
+        on_error: incidentdb::import::writer::OnError::Abort,
+        on_conflict: incidentdb::import::writer::OnConflict::Keep,
+        by: "import:test".into(),
+        reason: None,
+    };
+    let marker: incidentdb::import::writer::Vectorize =
+        Box::new(|texts: &[String]| Some(vec!["'zzmarker':1".to_string(); texts.len()]));
+    let url = app.database_url.clone();
+    let report = incidentdb::import::writer::import(
+        || {
+            Ok(Box::new(
+                incidentdb::db::connect(&url).expect("a connection"),
+            ))
+        },
+        Some(marker),
+        std::io::Cursor::new(generated_ndjson(30)),
+        &options,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(report.inserted, 30);
+    let conn = incidentdb::db::connect(&url).unwrap();
+    let staged = incidentdb::db::bulk::stages_imports(&conn);
+    let (by_marker, by_words) = (
+        app.ids("/v1/incidents?q=zzmarker"),
+        app.ids("/v1/incidents?q=group"),
+    );
+    assert_eq!(
+        (by_marker.len(), by_words.len()),
+        if staged { (30, 0) } else { (0, 30) }
+    );
+}
+
 #[test]
 fn q_as_of_a_time_searches_the_versions_then_current() {
     let app = TestApp::start();

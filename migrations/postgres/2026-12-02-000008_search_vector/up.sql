@@ -3,9 +3,13 @@
 -- writing backend only files them in the index (computing them took it more time than the
 -- rest of an insert). Every other write leaves the column NULL, or changes `search_text`
 -- alone, and the trigger computes it.
-ALTER TABLE incidents ADD COLUMN search_vector tsvector;
-UPDATE incidents SET search_vector = to_tsvector('english', search_text);
+-- The old index goes first, and the triggers rest for the update of this column alone (it
+-- changes no version and no month's sums).
 DROP INDEX incidents_search;
+ALTER TABLE incidents ADD COLUMN search_vector tsvector;
+ALTER TABLE incidents DISABLE TRIGGER USER;
+UPDATE incidents SET search_vector = to_tsvector('english', search_text);
+ALTER TABLE incidents ENABLE TRIGGER USER;
 CREATE INDEX incidents_search ON incidents USING gin (search_vector);
 
 CREATE FUNCTION incidents_search_vector() RETURNS trigger AS $$
