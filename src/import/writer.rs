@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::ops::DerefMut;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 
 use serde::{Deserialize, Serialize};
@@ -194,6 +195,9 @@ pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
     options: &ImportOptions,
     mut progress: impl FnMut(u64),
 ) -> AppResult<ImportReport> {
+    // Whether the last chunk written wrote most of its rows: a re-import of rows mostly
+    // unchanged writes no vectors, and computing them slowed it by 70%.
+    let vectors_wanted = AtomicBool::new(true);
     std::thread::scope(|scope| {
         // Staged imports (those that compute vectors ahead) read up to a chunk ahead.
         let ahead = if vectorize.is_some() {
@@ -202,6 +206,7 @@ pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
             2
         };
         let (sender, batches) = std::sync::mpsc::sync_channel::<Parsed>(ahead);
+        let wanted = &vectors_wanted;
         scope.spawn(move || {
             let mut rows = options.format.rows(input);
             let mut kept = 0;
@@ -211,8 +216,11 @@ pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
                 if kept > 0 && options.on_error == OnError::Abort {
                     vectorize = None;
                 }
-                if let Some(vectorize) = vectorize.as_mut() {
-                    parsed.vectorize(vectorize);
+                match vectorize.as_mut() {
+                    Some(vectorize) if wanted.load(Ordering::Relaxed) => {
+                        parsed.vectorize(vectorize)
+                    }
+                    _ => {}
                 }
                 let last = !parsed.more;
                 if sender.send(parsed).is_err() || last {
@@ -224,7 +232,7 @@ pub fn import<R: Read + Send, C: DerefMut<Target = DbConnection>>(
             return Ok(ImportReport::default());
         };
         let mut conn = connect()?;
-        let report = write_all(&mut conn, first, batches, options, &mut progress)?;
+        let report = write_all(&mut conn, first, batches, options, wanted, &mut progress)?;
         if report.inserted + report.updated >= BULK {
             crate::db::refresh_statistics(&mut conn)?;
         }
@@ -242,6 +250,7 @@ fn write_all(
     first: Parsed,
     batches: Receiver<Parsed>,
     options: &ImportOptions,
+    vectors_wanted: &AtomicBool,
     progress: &mut impl FnMut(u64),
 ) -> AppResult<ImportReport> {
     let mut report = ImportReport::default();
@@ -279,7 +288,10 @@ fn write_all(
                 chunk.extend(with_vectors(parsed.valid, parsed.vectors));
                 let flush = chunk.len() >= CHUNK || options.on_error == OnError::Skip;
                 if flush || !parsed.more {
+                    let (rows, before) = (chunk.len() as u64, report.inserted + report.updated);
                     write_chunk(conn, std::mem::take(&mut chunk), options, report)?;
+                    let written = report.inserted + report.updated - before;
+                    vectors_wanted.store(2 * written >= rows, Ordering::Relaxed);
                 }
             } else {
                 write_batch(conn, parsed.valid, options, report)?;
