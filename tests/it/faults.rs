@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{generated_ndjson, incident, TestApp};
+use crate::common::{generated_ndjson, incident, ndjson_import, TestApp};
 use diesel::prelude::*;
 use incidentdb::db::bulk::stages_imports;
 use incidentdb::db::schema::{incident_perpetrators, incident_versions, incidents};
@@ -257,14 +257,7 @@ fn a_reader_that_dies_half_way_commits_nothing() {
         }
     }
     let app = TestApp::start();
-    let options = incidentdb::import::writer::ImportOptions {
-        format: incidentdb::import::Format::Ndjson,
-        dataset: None,
-        on_error: incidentdb::import::writer::OnError::Abort,
-        on_conflict: incidentdb::import::writer::OnConflict::Keep,
-        by: "import:test".into(),
-        reason: None,
-    };
+    let options = ndjson_import();
     let url = app.database_url.clone();
     let input = DiesHalfWay(std::io::Cursor::new(generated_ndjson(1200)));
     // PostgreSQL: with the full-text vectors computed ahead, as the CLI does.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::{assert_problem, generated_ndjson, kabul, TestApp};
+use crate::common::{assert_problem, generated_ndjson, kabul, ndjson_import, TestApp};
 
 /// Kabul (rockets, a shopping area), an attack in Kandahār, notes kept in `attributes` in
 /// Mosul, and a source's title in Aleppo; returns the app and their ids in this order.
@@ -268,14 +268,7 @@ fn every_write_path_indexes_the_text_it_writes() {
 #[test]
 fn vectors_computed_ahead_are_the_ones_stored() {
     let app = TestApp::start();
-    let options = incidentdb::import::writer::ImportOptions {
-        format: incidentdb::import::Format::Ndjson,
-        dataset: None,
-        on_error: incidentdb::import::writer::OnError::Abort,
-        on_conflict: incidentdb::import::writer::OnConflict::Keep,
-        by: "import:test".into(),
-        reason: None,
-    };
+    let options = ndjson_import();
     let marker: incidentdb::import::writer::Vectorize =
         Box::new(|texts: &[String]| Some(vec!["'zzmarker':1".to_string(); texts.len()]));
     let url = app.database_url.clone();

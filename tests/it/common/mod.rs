@@ -273,6 +273,18 @@ pub fn kabul() -> Value {
     incidentdb::model::example::kabul_input()
 }
 
+/// How the tests that call the importer directly run it: NDJSON, all or nothing.
+pub fn ndjson_import() -> incidentdb::import::writer::ImportOptions {
+    incidentdb::import::writer::ImportOptions {
+        format: incidentdb::import::Format::Ndjson,
+        dataset: None,
+        on_error: incidentdb::import::writer::OnError::Abort,
+        on_conflict: incidentdb::import::writer::OnConflict::Keep,
+        by: "import:test".into(),
+        reason: None,
+    }
+}
+
 /// A minimal valid incident in `country` on `date`.
 pub fn incident(country: &str, date: &str) -> Value {
     json!({"occurred_on": date, "location": {"country_code": country}})
