@@ -408,30 +408,43 @@ mod tests {
         find(&text, reference.as_ref(), None)
     }
 
+    /// The day the event starts on, for text published on `published`.
+    fn starts_on(text: &str, published: &str) -> NaiveDate {
+        date(text, published).unwrap().on
+    }
+
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
     }
 
     #[test]
-    fn weekdays_resolve_to_the_latest_such_day() {
-        let found = date(
-            "A bomb exploded on Saturday in Kabul, killing five.",
-            "2020-11-21",
-        )
-        .unwrap();
-        assert_eq!(found.on, day("2020-11-21"));
-        let found = date("Gunmen attacked a village late on Tuesday.", "2020-11-21").unwrap();
-        assert_eq!(found.on, day("2020-11-17"));
-    }
-
-    #[test]
-    fn a_later_claim_does_not_move_the_attack() {
-        let found = date(
-            "A suicide bomber killed 12 people on Friday. The group claimed responsibility on Sunday.",
-            "2021-03-08",
-        )
-        .unwrap();
-        assert_eq!(found.on, day("2021-03-05"));
+    fn the_event_starts_on_the_day_its_sentence_names() {
+        let cases = [
+            // Weekdays resolve to the latest such day.
+            ("A bomb exploded on Saturday in Kabul, killing five.", "2020-11-21", "2020-11-21"),
+            ("Gunmen attacked a village late on Tuesday.", "2020-11-21", "2020-11-17"),
+            // A later claim does not move the attack.
+            (
+                "A suicide bomber killed 12 people on Friday. The group claimed responsibility on Sunday.",
+                "2021-03-08",
+                "2021-03-05",
+            ),
+            ("The blast yesterday killed two.", "2021-03-10", "2021-03-09"),
+            // The dateline's date is the reference, with or without its year.
+            (
+                "BAGHDAD, March 3 (Reuters) - A car bomb exploded on Monday, killing 4.",
+                "2021-03-05",
+                "2021-03-01",
+            ),
+            (
+                "BAGHDAD, March 3, 2021 (Reuters) - A car bomb exploded on Monday.",
+                "",
+                "2021-03-01",
+            ),
+        ];
+        for (text, published, expected) in cases {
+            assert_eq!(starts_on(text, published), day(expected), "{text}");
+        }
     }
 
     #[test]
@@ -441,32 +454,9 @@ mod tests {
             "2021-03-10",
         )
         .unwrap();
-        assert_eq!(
-            (found.on, found.until, found.precision),
-            (
-                day("2021-03-01"),
-                Some(day("2021-03-07")),
-                DatePrecision::Week
-            )
-        );
-        let found = date("The blast yesterday killed two.", "2021-03-10").unwrap();
-        assert_eq!(found.on, day("2021-03-09"));
+        let last_week = (day("2021-03-01"), Some(day("2021-03-07")));
+        assert_eq!((found.on, found.until), last_week);
+        assert_eq!(found.precision, DatePrecision::Week);
         assert!(date("The blast on Monday killed two.", "").is_err());
-    }
-
-    #[test]
-    fn the_dateline_date_is_the_reference() {
-        let found = date(
-            "BAGHDAD, March 3 (Reuters) - A car bomb exploded on Monday, killing 4.",
-            "2021-03-05",
-        )
-        .unwrap();
-        assert_eq!(found.on, day("2021-03-01"));
-        let found = date(
-            "BAGHDAD, March 3, 2021 (Reuters) - A car bomb exploded on Monday.",
-            "",
-        )
-        .unwrap();
-        assert_eq!(found.on, day("2021-03-01"));
     }
 }

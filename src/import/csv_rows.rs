@@ -486,8 +486,11 @@ pub(super) mod testing {
 
     /// The rows of `tests/fixtures/{name}` as the reader of `format` reads them.
     pub fn fixture(format: Format, name: &str) -> Vec<Row> {
-        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        read(format, &path)
+        read(format, &fixture_path(name))
+    }
+
+    fn fixture_path(name: &str) -> String {
+        format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
     }
 
     pub fn outcomes(rows: Vec<Row>) -> Vec<Outcome> {
@@ -499,8 +502,21 @@ pub(super) mod testing {
             .collect()
     }
 
-    pub fn err(line: u64, field: &str, message: &str) -> Outcome {
-        Err((line, field.into(), message.into()))
+    /// The outcomes `tests/fixtures/{name}` lists, a row a line: its line number alone when
+    /// the row reads, else the line, the field and the message, separated by tabs.
+    pub fn expected_outcomes(name: &str) -> Vec<Outcome> {
+        let text = std::fs::read_to_string(fixture_path(name)).expect("the expectations read");
+        text.lines().map(expected_outcome).collect()
+    }
+
+    fn expected_outcome(listed: &str) -> Outcome {
+        let mut parts = listed.splitn(3, '\t');
+        let line = parts.next().and_then(|n| n.parse().ok()).expect("a line");
+        match (parts.next(), parts.next()) {
+            (Some(field), Some(message)) => Err((line, field.into(), message.into())),
+            (None, None) => Ok(line),
+            _ => panic!("a listed error names its field and message: {listed:?}"),
+        }
     }
 
     /// The sum of the incidents' best counts of killed, where known.

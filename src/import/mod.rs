@@ -83,57 +83,19 @@ impl Format {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_rows::testing::{err, fixture, outcomes};
+    use super::csv_rows::testing::{expected_outcomes, fixture, outcomes};
     use super::Format;
 
     #[test]
     fn every_reader_reports_broken_rows_with_their_line_and_field_and_reads_on() {
-        let expected = [
-            (
-                Format::Acled,
-                "acled_broken.csv",
-                vec![
-                    Ok(2),
-                    err(3, "event_date", "not a date: \"31-Feb-20\""),
-                    Ok(4),
-                    err(6, "latitude", "not within -90..90: \"95.5\""),
-                    err(7, "fatalities", "negative count: \"-2\""),
-                    err(8, "fatalities", "not a count: \"two\""),
-                    err(9, "time_precision", "not one of 1, 2, 3: \"4\""),
-                    Ok(10),
-                ],
-            ),
-            (
-                Format::Ucdp,
-                "ucdp_broken.csv",
-                vec![
-                    Ok(2),
-                    err(3, "date_start", "not a date: \"2007-13-01T00:00:00\""),
-                    err(4, "best", "not a count: \"n/a\""),
-                    err(5, "latitude", "not within -90..90: \"-91\""),
-                    err(6, "date_end", "before date_start: \"2007-05-30T00:00:00\""),
-                    err(7, "type_of_violence", "not one of 1, 2, 3: \"4\""),
-                    Ok(8),
-                ],
-            ),
-            (
-                Format::Gtd,
-                "gtd_broken.csv",
-                vec![
-                    Ok(2),
-                    err(3, "iday", "not a day of 1971-02: \"30\""),
-                    err(4, "imonth", "not a month: \"13\""),
-                    err(5, "nkill", "not a count: \"many\""),
-                    err(6, "", "expected 135 fields, found 3"),
-                    err(7, "nwound", "negative count: \"-4\""),
-                    err(8, "longitude", "not within -180..180: \"200\""),
-                    err(9, "iyear", "missing value"),
-                    Ok(10),
-                ],
-            ),
-        ];
-        for (format, name, outcome) in expected {
-            assert_eq!(outcomes(fixture(format, name)), outcome, "{name}");
+        for format in [Format::Acled, Format::Ucdp, Format::Gtd] {
+            let name = format!("{}_broken", format.default_dataset());
+            let read = outcomes(fixture(format, &format!("{name}.csv")));
+            assert_eq!(
+                read,
+                expected_outcomes(&format!("{name}.expected")),
+                "{name}"
+            );
         }
     }
 }

@@ -303,6 +303,9 @@ fn write_all(
     match options.on_error {
         OnError::Abort => write_transaction(conn, |conn| {
             let deferred = crate::db::defer_indexes(conn)?;
+            if !deferred.is_empty() {
+                tracing::info!("an import into an empty database: indexes built after the rows");
+            }
             while run(conn, &mut report, &mut errors)? {}
             if errors.is_empty() {
                 Ok(crate::db::restore_indexes(conn, &deferred)?)

@@ -55,3 +55,11 @@ pub fn kabul_stored() -> Value {
     );
     stored
 }
+
+/// The part of `kabul_stored` at `pointer` (a JSON pointer): the example of a nested schema.
+pub fn kabul_stored_part(pointer: &str) -> Value {
+    kabul_stored()
+        .pointer(pointer)
+        .cloned()
+        .expect("a part of the Kabul example")
+}

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::model::example;
 use crate::wire_enum;
 
 wire_enum! {
@@ -56,17 +57,19 @@ wire_enum! {
 
 /// A casualty count as low / best / high estimates. `null` means unknown, never 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!(example::kabul_stored_part("/casualties/killed")))]
 pub struct Bounds {
-    #[schema(example = 8, minimum = 0)]
+    #[schema(minimum = 0)]
     pub low: Option<i32>,
-    #[schema(example = 8, minimum = 0)]
+    #[schema(minimum = 0)]
     pub best: Option<i32>,
-    #[schema(example = json!(null), minimum = 0)]
+    #[schema(minimum = 0)]
     pub high: Option<i32>,
 }
 
 /// Killed and injured, each as low / best / high.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!(example::kabul_stored_part("/casualties")))]
 pub struct Casualties {
     #[serde(default)]
     pub killed: Bounds,
@@ -76,8 +79,8 @@ pub struct Casualties {
 
 /// A group named in connection with the incident, with its claim status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!(example::kabul_stored_part("/perpetrators/0")))]
 pub struct Perpetrator {
-    #[schema(example = "Islamic State")]
     pub name: String,
     pub claim: Claim,
 }
@@ -85,51 +88,41 @@ pub struct Perpetrator {
 /// An article or report that documents the incident. Identical sources are shared between
 /// incidents (matched by URL, or by title, publisher and date when there is no URL).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!(example::kabul_stored_part("/sources/0")))]
 pub struct Source {
-    #[schema(example = json!(null))]
     pub url: Option<String>,
-    #[schema(example = "Rockets Strike Kabul as Mike Pompeo Plans to Meet with Taliban")]
     pub title: Option<String>,
-    #[schema(example = json!(null))]
     pub publisher: Option<String>,
-    #[schema(value_type = Option<String>, format = Date, example = "2020-11-21")]
+    #[schema(value_type = Option<String>, format = Date)]
     pub published_on: Option<NaiveDate>,
-    #[schema(
-        example = "The rocket fire struck the heart of Kabul, killing at least eight people and wounding more than two dozen."
-    )]
     pub excerpt: Option<String>,
 }
 
 /// Where the incident happened. The UN M49 `region` and `subregion` are derived from the
 /// country: what a client sends there is ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!(example::kabul_stored_part("/location")))]
 pub struct Location {
     /// ISO 3166-1 alpha-2 or alpha-3 code on input, alpha-3 as stored (null for names without
     /// a code, such as historical states). Either this or `country` is needed.
-    #[schema(example = "AFG")]
     pub country_code: Option<String>,
     /// Country name; resolved to an ISO code when one applies, kept verbatim otherwise
     /// (historical names such as "West Germany (FRG)").
-    #[schema(example = "Afghanistan")]
     pub country: Option<String>,
     /// UN M49 region, from the country.
-    #[schema(example = "Asia", read_only)]
+    #[schema(read_only)]
     pub region: Option<String>,
     /// UN M49 sub-region, from the country.
-    #[schema(example = "Southern Asia", read_only)]
+    #[schema(read_only)]
     pub subregion: Option<String>,
     /// The region label of the source dataset, kept verbatim.
-    #[schema(example = json!(null))]
     pub source_region: Option<String>,
-    #[schema(example = "Kabul")]
     pub admin1: Option<String>,
-    #[schema(example = json!(null))]
     pub admin2: Option<String>,
-    #[schema(example = "Kabul")]
     pub place: Option<String>,
-    #[schema(example = 34.53, minimum = -90, maximum = 90)]
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
-    #[schema(example = 69.17, minimum = -180, maximum = 180)]
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     pub geo_precision: Option<GeoPrecision>,
 }
@@ -137,27 +130,22 @@ pub struct Location {
 /// An incident's content: what clients send (POST, NDJSON import), what every importer
 /// produces, and what is stored and served between the incident's `id` and `version`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!(crate::model::example::kabul_input()))]
+#[schema(example = json!(example::kabul_input()))]
 pub struct IncidentBody {
     /// The dataset the row belongs to; `manual` when omitted.
-    #[schema(example = "manual")]
     pub dataset: Option<String>,
     /// The row's identifier in its dataset; unique together with `dataset`.
-    #[schema(example = json!(null))]
     pub external_id: Option<String>,
     /// The first possible day.
-    #[schema(value_type = String, format = Date, example = "2020-11-21")]
+    #[schema(value_type = String, format = Date)]
     pub occurred_on: NaiveDate,
     /// The last possible day when the source gives a span.
-    #[schema(value_type = Option<String>, format = Date, example = json!(null))]
+    #[schema(value_type = Option<String>, format = Date)]
     pub occurred_until: Option<NaiveDate>,
     #[serde(default)]
     pub date_precision: DatePrecision,
-    #[schema(example = "Explosions/Remote violence")]
     pub event_type: Option<String>,
-    #[schema(example = "Shelling/artillery/missile attack")]
     pub sub_event_type: Option<String>,
-    #[schema(example = "23 rockets hit central Kabul near a university and a shopping area.")]
     pub description: Option<String>,
     pub location: Location,
     #[serde(default)]
@@ -174,14 +162,12 @@ pub struct IncidentBody {
 
 /// A stored incident: its body with its identity and history.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[schema(example = json!(crate::model::example::kabul_stored()))]
+#[schema(example = json!(example::kabul_stored()))]
 pub struct Incident {
-    #[schema(example = 1042)]
     pub id: i64,
     #[serde(flatten)]
     pub body: IncidentBody,
     /// Increments on every change; also the `ETag`.
-    #[schema(example = 1)]
     pub version: i32,
     #[serde(with = "utc_timestamp")]
     #[schema(value_type = String, format = DateTime)]

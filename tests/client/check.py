@@ -1,6 +1,8 @@
 """The generated client against a running incidentdb: python check.py BASE_URL TOKEN."""
 
+import json
 import sys
+import urllib.request
 
 from incidentdb_client import AuthenticatedClient
 from incidentdb_client.api.incidents import create_incident, list_incidents
@@ -10,16 +12,9 @@ from incidentdb_client.models import GroupKey, IncidentBody
 base, token = sys.argv[1], sys.argv[2]
 client = AuthenticatedClient(base_url=base, token=token)
 
-kabul = {
-    "occurred_on": "2020-11-21",
-    "event_type": "Explosions/Remote violence",
-    "location": {"country_code": "AF", "admin1": "Kabul", "place": "Kabul",
-                 "latitude": 34.53, "longitude": 69.17, "geo_precision": "place"},
-    "casualties": {"killed": {"low": 8, "best": 8, "high": None},
-                   "injured": {"low": 25, "best": None, "high": None}},
-    "perpetrators": [{"name": "Islamic State", "claim": "claimed"},
-                     {"name": "Taliban", "claim": "denied"}],
-}
+# The Kabul record: the OpenAPI document's example of an incident.
+with urllib.request.urlopen(f"{base}/openapi.json") as answer:
+    kabul = json.load(answer)["components"]["schemas"]["IncidentBody"]["example"]
 created = create_incident.sync_detailed(client=client, body=IncidentBody.from_dict(kabul))
 assert created.status_code == 201, created.content
 incident = created.parsed

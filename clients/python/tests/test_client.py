@@ -1,48 +1,45 @@
 """The client against a real incidentdb. Each test writes its incidents under a dataset of its
 own (the `tag` fixture), so the tests share one server and may run in any order."""
 
+import copy
 import json
-import os
 import time
 
 import pandas as pd
 import pytest
+import requests
 
 from incidentdb import Client, IncidentDBError
 
 
-def kabul(dataset, **changes):
-    incident = {
-        "dataset": dataset,
-        "occurred_on": "2020-11-21",
-        "date_precision": "day",
-        "event_type": "Explosions/Remote violence",
-        "sub_event_type": "Shelling/artillery/missile attack",
-        "description": "23 rockets hit central Kabul near a university and a shopping area.",
-        "location": {"country_code": "AF", "admin1": "Kabul", "place": "Kabul",
-                     "latitude": 34.53, "longitude": 69.17, "geo_precision": "place"},
-        "casualties": {"killed": {"low": 8, "best": 8, "high": None},
-                       "injured": {"low": 25, "best": None, "high": None}},
-        "perpetrators": [{"name": "Islamic State", "claim": "claimed"},
-                         {"name": "Taliban", "claim": "denied"}],
-        "sources": [{"url": None, "title": "Rockets Strike Kabul", "publisher": None,
-                     "published_on": "2020-11-21", "excerpt": None}],
-    }
-    incident.update(changes)
-    return incident
+@pytest.fixture(scope="session")
+def kabul(base):
+    """Makes the Kabul record, the OpenAPI document's example of an incident, under a dataset
+    and with the changes given."""
+    document = requests.get(f"{base}/openapi.json", timeout=10).json()
+    example = document["components"]["schemas"]["IncidentBody"]["example"]
+
+    def make(dataset, **changes):
+        return {**copy.deepcopy(example), "dataset": dataset, **changes}
+
+    return make
 
 
-def baghdad(dataset, **changes):
-    return kabul(dataset, location={"country_code": "IQ", "admin1": "Baghdad",
-                                   "place": "Baghdad", "latitude": 33.31,
-                                   "longitude": 44.37, "geo_precision": "place"},
-                 casualties={"killed": {"low": 2, "best": 3, "high": 4},
-                             "injured": {"low": None, "best": None, "high": None}},
-                 **changes)
+@pytest.fixture(scope="session")
+def baghdad(kabul):
+    def make(dataset, **changes):
+        return kabul(dataset, location={"country_code": "IQ", "admin1": "Baghdad",
+                                       "place": "Baghdad", "latitude": 33.31,
+                                       "longitude": 44.37, "geo_precision": "place"},
+                     casualties={"killed": {"low": 2, "best": 3, "high": 4},
+                                 "injured": {"low": None, "best": None, "high": None}},
+                     **changes)
+
+    return make
 
 
 @pytest.fixture
-def five(client, tag):
+def five(client, tag, kabul, baghdad):
     """Five incidents: three in Afghanistan in November 2020, one in January 2021, one in
     Iraq in November 2020."""
     made = [client.create(kabul(tag, occurred_on=day))
@@ -51,7 +48,7 @@ def five(client, tag):
     return made
 
 
-def test_create_then_get_round_trip(client, tag):
+def test_create_then_get_round_trip(client, tag, kabul):
     created = client.create(kabul(tag, external_id="kabul-1"), reason="round trip")
     assert created["id"] > 0 and created["version"] == 1
     assert created["location"]["country_code"] == "AFG"
@@ -124,7 +121,7 @@ def test_import_file_reports_inserted_rows(client, tag, shared):
     assert again["inserted"] == 0 and again["unchanged"] == 200, again
 
 
-def test_errors_carry_the_problem(client):
+def test_errors_carry_the_problem(client, kabul):
     with pytest.raises(IncidentDBError) as unknown:
         client.page(country="Afghanstan")
     error = unknown.value
