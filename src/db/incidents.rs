@@ -401,7 +401,7 @@ pub fn insert_many(
 /// in no date order, so a trigger wrote a segment for about every other row and merged them
 /// all again (a 1M import took 2.4 times as long); a batch in key order is one segment, and
 /// an import into an empty database adds them all at its end (`defer_indexes`).
-/// PostgreSQL's index is on an expression of the row, kept by PostgreSQL.
+/// PostgreSQL's GIN index is on the stored `search_vector`, kept by PostgreSQL.
 fn index_search(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
     let DbConnection::Sqlite(conn) = conn else {
         return Ok(());

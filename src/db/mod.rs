@@ -138,10 +138,16 @@ pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
 /// the writes, and the database's size again on disk: 10M rows outgrew 49 GB free), where the
 /// rollback journal of an empty database holds next to nothing. Another connection opening
 /// the file meanwhile waits for the import, as for any writer holding its lock.
+///
+/// PostgreSQL: see `mark_alone_on_an_empty_database`.
 pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return Ok(());
-    };
+    match conn {
+        DbConnection::Sqlite(sqlite) => tune_sqlite_for_bulk_load(sqlite),
+        DbConnection::Postgres(pg) => mark_alone_on_an_empty_database(pg),
+    }
+}
+
+fn tune_sqlite_for_bulk_load(sqlite: &mut SqliteConnection) -> QueryResult<()> {
     sqlite.batch_execute(
         "PRAGMA cache_size = -262144; PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE;",
     )?;
@@ -151,6 +157,28 @@ pub fn tune_for_bulk_load(conn: &mut DbConnection) -> QueryResult<()> {
         sqlite.batch_execute("PRAGMA busy_timeout = 0")?;
         let _ = sqlite.batch_execute("PRAGMA journal_mode = DELETE");
         sqlite.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL")?;
+    }
+    Ok(())
+}
+
+/// The PostgreSQL session setting by which `defer_indexes` knows its import is alone.
+const BULK_LOAD_ALONE: &str = "incidentdb.bulk_load_alone";
+
+/// PostgreSQL: when the database holds no incident and no other client is connected to it,
+/// marks this session so that `defer_indexes` drops the secondary indexes inside the import's
+/// transaction. Dropping an index locks its table against readers until the commit: where no
+/// one is connected, no one waits (a server started meanwhile waits for the commit). Sessions
+/// whose type this role may not see count as clients.
+fn mark_alone_on_an_empty_database(pg: &mut PgConnection) -> QueryResult<()> {
+    use diesel::{dsl::sql, sql_types::Bool, RunQueryDsl};
+    let alone: bool = diesel::select(sql::<Bool>(
+        "NOT EXISTS (SELECT 1 FROM incidents) AND NOT EXISTS (SELECT 1 FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND coalesce(backend_type, 'client backend') = 'client backend')",
+    ))
+    .get_result(pg)?;
+    if alone {
+        pg.batch_execute(&format!("SET {BULK_LOAD_ALONE} = on"))?;
     }
     Ok(())
 }
@@ -206,29 +234,38 @@ where
     }
 }
 
-/// Inside an all-or-nothing import into an empty SQLite database: drops the secondary
-/// (non-unique) indexes of the incident tables, defers the full-text index, and returns the
-/// statements that build them again, so the rows go
-/// in without a million random index inserts and `restore_indexes` builds each index once
-/// from sorted data before the commit. Readers never see the difference (they read the last
-/// commit). Anywhere else: nothing to do.
+/// An index as its table's catalog defines it.
+#[derive(QueryableByName)]
+struct IndexDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    sql: String,
+}
+
+/// Inside an all-or-nothing import into an empty database: drops the secondary (non-unique)
+/// indexes of the incident tables and returns the statements that build them again, so the
+/// rows go in without a million random index inserts and `restore_indexes` builds each index
+/// once from sorted data before the commit. SQLite: whenever the database is empty (readers
+/// read the last commit meanwhile), and the full-text index is deferred too. PostgreSQL: only
+/// for a command-line import alone on an empty database (`tune_for_bulk_load`), as its
+/// readers would wait; the full-text GIN index is among the secondary ones, and the
+/// perpetrators' index by incident stays (a key repeated in the file updates its incident,
+/// whose history trigger and perpetrator replacement look the incident's rows up by it).
+/// Anywhere else: nothing to do.
 pub fn defer_indexes(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
-    use diesel::sql_types::Text;
-    use diesel::RunQueryDsl;
-    #[derive(QueryableByName)]
-    struct Definition {
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Text)]
-        sql: String,
+    match conn {
+        DbConnection::Sqlite(sqlite) => defer_sqlite_indexes(sqlite),
+        DbConnection::Postgres(pg) => defer_postgres_indexes(pg),
     }
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return Ok(Vec::new());
-    };
+}
+
+fn defer_sqlite_indexes(sqlite: &mut SqliteConnection) -> QueryResult<Vec<String>> {
+    use diesel::RunQueryDsl;
     if !holds_no_incident(sqlite)? {
         return Ok(Vec::new());
     }
-    let definitions: Vec<Definition> = diesel::sql_query(
+    let definitions: Vec<IndexDefinition> = diesel::sql_query(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
          AND tbl_name IN ('incidents', 'incident_perpetrators') \
          AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
@@ -252,6 +289,37 @@ pub fn defer_indexes(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
          INSERT INTO incident_search (incident_search, rank) VALUES ('hashsize', 1048576)"
     ));
     Ok(statements)
+}
+
+fn defer_postgres_indexes(pg: &mut PgConnection) -> QueryResult<Vec<String>> {
+    use diesel::{dsl::sql, sql_types::Bool, RunQueryDsl};
+    let alone: bool = diesel::select(sql::<Bool>(&format!(
+        "coalesce(current_setting('{BULK_LOAD_ALONE}', true), '') = 'on' \
+         AND NOT EXISTS (SELECT 1 FROM incidents)"
+    )))
+    .get_result(pg)?;
+    if !alone {
+        return Ok(Vec::new());
+    }
+    let definitions: Vec<IndexDefinition> = diesel::sql_query(
+        "SELECT indexname AS name, indexdef AS sql FROM pg_indexes \
+         WHERE schemaname = current_schema() \
+         AND tablename IN ('incidents', 'incident_perpetrators') \
+         AND indexdef NOT LIKE 'CREATE UNIQUE%' \
+         AND indexname <> 'incident_perpetrators_incident'",
+    )
+    .load(pg)?;
+    if definitions.is_empty() {
+        return Ok(Vec::new());
+    }
+    for definition in &definitions {
+        pg.batch_execute(&format!("DROP INDEX \"{}\"", definition.name))?;
+    }
+    // Memory for the builds (the GIN index's above all), for this transaction only.
+    let memory = "SET LOCAL maintenance_work_mem = '256MB'".to_string();
+    Ok(std::iter::once(memory)
+        .chain(definitions.into_iter().map(|d| d.sql))
+        .collect())
 }
 
 /// While this temporary table exists (inside a deferred import, whose rollback drops it),

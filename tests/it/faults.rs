@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{generated_ndjson, incident, ndjson_import, TestApp};
+use crate::common::{bare_database, generated_ndjson, incident, ndjson_import, TestApp};
 use diesel::prelude::*;
 use incidentdb::db::bulk::stages_imports;
 use incidentdb::db::schema::{incident_perpetrators, incident_versions, incidents};
@@ -170,6 +170,67 @@ fn a_killed_first_import_into_a_file_of_its_own_leaves_it_empty_and_reruns_in_wa
     assert_eq!(mode, "wal");
     assert_eq!(count(&url), ROWS as i64);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A command-line import into an empty database builds its secondary indexes once, after the
+/// rows (`db::defer_indexes`), and leaves the indexes the migrations made. On PostgreSQL only
+/// when no other client is connected: dropping an index would make its readers wait.
+#[test]
+fn a_first_command_line_import_builds_the_indexes_after_the_rows_where_no_reader_waits() {
+    let file = ImportFile::new();
+    let import = |url: &str| -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_incidentdb"))
+            .args(["import", "--format", "ndjson"])
+            .arg(&file.0)
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "incidentdb=info")
+            .output()
+            .expect("the CLI runs");
+        assert!(output.status.success(), "the import succeeds");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let deferred = |log: &str| log.contains("indexes built after the rows");
+    let (_alone_database, alone) = bare_database();
+    assert!(deferred(&import(&alone)), "alone on an empty database");
+
+    let (_watched_database, watched) = bare_database();
+    let mut reader = incidentdb::db::connect(&watched).unwrap();
+    incidentdb::db::run_migrations(&mut reader).unwrap();
+    let migrated = index_names(&mut reader);
+    let on_postgres = matches!(reader, incidentdb::db::DbConnection::Postgres(_));
+    assert_eq!(
+        deferred(&import(&watched)),
+        !on_postgres,
+        "with a reader connected"
+    );
+
+    let mut imported = incidentdb::db::connect(&alone).unwrap();
+    assert_eq!(index_names(&mut imported), migrated);
+    for conn in [&mut imported, &mut reader] {
+        let count: i64 = incidents::table.count().get_result(conn).unwrap();
+        assert_eq!(count, ROWS as i64);
+    }
+}
+
+/// The names of the incident tables' indexes, as the backend's catalog lists them.
+fn index_names(conn: &mut incidentdb::db::DbConnection) -> Vec<String> {
+    let catalog = match conn {
+        incidentdb::db::DbConnection::Postgres(_) => {
+            "SELECT indexname AS name FROM pg_indexes \
+             WHERE tablename IN ('incidents', 'incident_perpetrators') ORDER BY 1"
+        }
+        incidentdb::db::DbConnection::Sqlite(_) => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN ('incidents', 'incident_perpetrators') ORDER BY 1"
+        }
+    };
+    #[derive(QueryableByName)]
+    struct Index {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let indexes: Vec<Index> = diesel::sql_query(catalog).load(conn).unwrap();
+    indexes.into_iter().map(|index| index.name).collect()
 }
 
 #[test]

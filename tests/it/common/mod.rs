@@ -75,6 +75,11 @@ impl TestDatabase {
     }
 }
 
+/// A fresh database that no server uses, with its URL; dropping the guard deletes it.
+pub fn bare_database() -> (impl Sized, String) {
+    TestDatabase::create()
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match self {
