@@ -220,3 +220,15 @@ fn bind_change(
         .bind::<Text, _>(change.by.clone())
         .bind::<Nullable<Text>, _>(change.reason.clone())
 }
+
+/// Inside an all-or-nothing import into PostgreSQL: the month sums of its statements wait in
+/// `incident_month_changes` until `merge_month_sums` (see the `month_sum_changes` migration),
+/// instead of updating the same months' rows chunk after chunk in one transaction.
+pub fn defer_month_sums(conn: &mut DbConnection) -> QueryResult<()> {
+    postgres(conn)?.batch_execute("SET LOCAL incidentdb.defer_month_sums = on")
+}
+
+/// Adds the month sums waiting since `defer_month_sums` (or the last merge) to `incident_months`.
+pub fn merge_month_sums(conn: &mut DbConnection) -> QueryResult<()> {
+    postgres(conn)?.batch_execute("SELECT incident_months_merge()")
+}

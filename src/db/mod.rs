@@ -330,10 +330,13 @@ pub const SEARCH_DEFERRED: &str = "search_deferred";
 /// The full-text index's key of a row, `query::search::search_key` in SQL.
 pub const SEARCH_KEY: &str = "(CAST(julianday(occurred_on) + 0.5 AS INTEGER) << 40) + id";
 
-/// Builds the indexes `defer_indexes` dropped.
+/// Builds the indexes `defer_indexes` dropped, logging each: on a large import the rows are
+/// all in when its progress bar ends, and the builds still take a while.
 pub fn restore_indexes(conn: &mut DbConnection, definitions: &[String]) -> QueryResult<()> {
     for definition in definitions {
+        let started = std::time::Instant::now();
         conn.batch_execute(definition)?;
+        tracing::info!(elapsed = ?started.elapsed(), "built: {definition}");
     }
     Ok(())
 }

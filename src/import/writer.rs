@@ -28,6 +28,11 @@ const BATCH: usize = 500;
 /// that a statement's fixed costs vanish, few enough to keep memory flat.
 const CHUNK: usize = 5000;
 
+/// Chunks whose month sums a staged all-or-nothing import merges at a time: each merge
+/// updates the months touched once more, so fewer merges keep their row versions few, and
+/// more rows wait in between.
+const CHUNKS_A_MONTH_SUMS_MERGE: u64 = 50;
+
 /// Batches the reader of a staged import may have ready before the writer takes them: a
 /// chunk's worth and two, so that while a chunk is written the next is read (with two, the
 /// database waited for the reader after every chunk). Other imports keep two.
@@ -260,6 +265,7 @@ fn write_all(
     let mut first = Some(first);
     let staged = crate::db::bulk::stages_imports(conn);
     let mut chunk: Vec<StagedRow> = Vec::new();
+    let mut chunks_written = 0u64;
     let mut run = |conn: &mut DbConnection,
                    report: &mut ImportReport,
                    errors: &mut RowErrors|
@@ -290,6 +296,10 @@ fn write_all(
                 if flush || !parsed.more {
                     let (rows, before) = (chunk.len() as u64, report.inserted + report.updated);
                     write_chunk(conn, std::mem::take(&mut chunk), options, report)?;
+                    chunks_written += 1;
+                    if chunks_written % CHUNKS_A_MONTH_SUMS_MERGE == 0 {
+                        crate::db::bulk::merge_month_sums(conn)?;
+                    }
                     let written = report.inserted + report.updated - before;
                     vectors_wanted.store(2 * written >= rows, Ordering::Relaxed);
                 }
@@ -306,8 +316,17 @@ fn write_all(
             if !deferred.is_empty() {
                 tracing::info!("an import into an empty database: indexes built after the rows");
             }
+            if staged {
+                crate::db::bulk::defer_month_sums(conn)?;
+            }
             while run(conn, &mut report, &mut errors)? {}
             if errors.is_empty() {
+                if staged {
+                    crate::db::bulk::merge_month_sums(conn)?;
+                }
+                if !deferred.is_empty() {
+                    tracing::info!("every row written: building the indexes");
+                }
                 Ok(crate::db::restore_indexes(conn, &deferred)?)
             } else {
                 Err(AppError::InvalidRows(std::mem::take(&mut errors)))
