@@ -297,7 +297,7 @@ fn write_all(
                     let (rows, before) = (chunk.len() as u64, report.inserted + report.updated);
                     write_chunk(conn, std::mem::take(&mut chunk), options, report)?;
                     chunks_written += 1;
-                    if chunks_written % CHUNKS_A_MONTH_SUMS_MERGE == 0 {
+                    if chunks_written.is_multiple_of(CHUNKS_A_MONTH_SUMS_MERGE) {
                         crate::db::bulk::merge_month_sums(conn)?;
                     }
                     let written = report.inserted + report.updated - before;
