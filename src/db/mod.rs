@@ -95,11 +95,13 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettin
         match conn {
             // Stats turn dates into text; ISO makes that `YYYY-MM-DD` as on SQLite.
             DbConnection::Postgres(pg) => pg.batch_execute("SET DateStyle = ISO"),
+            // Temporary b-trees (a stats grouping over every incident) in files, which the
+            // page cache bounds: in memory they grew with the database.
             DbConnection::Sqlite(sqlite) => sqlite.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; \
-                 PRAGMA temp_store = MEMORY;",
+                 PRAGMA temp_store = FILE;",
             ),
         }
         .and_then(|()| match conn {
