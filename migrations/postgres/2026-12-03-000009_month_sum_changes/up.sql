@@ -16,7 +16,9 @@ DROP FUNCTION incident_months_add();
 -- (a transaction sees no other's uncommitted rows, so each merges its own alone).
 CREATE UNLOGGED TABLE incident_month_changes (LIKE incident_months);
 
+-- PL/pgSQL rather than SQL: it keeps its plan between calls (every write calls it).
 CREATE FUNCTION incident_months_merge() RETURNS void AS $$
+BEGIN
     WITH changes AS (DELETE FROM incident_month_changes RETURNING *)
     INSERT INTO incident_months
         SELECT month, country_code, MAX(region), MAX(subregion), SUM(incidents),
@@ -41,7 +43,8 @@ CREATE FUNCTION incident_months_merge() RETURNS void AS $$
             injured_best_known = incident_months.injured_best_known + excluded.injured_best_known,
             injured_high_sum = incident_months.injured_high_sum + excluded.injured_high_sum,
             injured_high_known = incident_months.injured_high_known + excluded.injured_high_known;
-$$ LANGUAGE sql;
+END
+$$ LANGUAGE plpgsql;
 
 -- The rows a statement wrote (sign 1) or took away (sign -1), summed by month and country.
 CREATE FUNCTION incident_months_change() RETURNS trigger AS $$
